@@ -1,0 +1,95 @@
+"""Seatkeeper: restaurant table reservations that never sell a table twice.
+
+`create_app(config)` is the only factory. The environment is applied first and the
+caller's mapping (tests) second; `.env` is loaded by `wsgi.py` and the CLI, never here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from api.config import Settings
+from api.errors import register_error_handlers
+from api.extensions import api, db, jwt, limiter
+from api.http import register_request_guards
+from api.logging import configure_logging, register_request_logging
+
+API_VERSION = "1.0.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app from the environment, then `config` on top."""
+    settings = Settings.from_env()
+    if config:
+        settings = settings.with_overrides(config)
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.config.update(_flask_config(settings))
+    app.config["SETTINGS"] = settings
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_request_logging(app)
+    register_request_guards(app)
+    register_cli(app)
+    return app
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": settings.database_url or "postgresql+psycopg2:///seatkeeper",
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "connect_args": {"options": f"-c statement_timeout={settings.statement_timeout_ms}"},
+        },
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        "JSON_SORT_KEYS": False,
+        "API_TITLE": "Seatkeeper",
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "JWT_SECRET_KEY": settings.jwt_secret_key,
+        "RATELIMIT_ENABLED": settings.ratelimit_enabled,
+        "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        **dict(settings.extra),
+    }
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    api.init_app(app)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+    from api.accounts.tokens import register_jwt_handlers
+
+    register_jwt_handlers(app)
+
+    # Swagger UI from the wheel's own files, so /docs works offline.
+    @app.route("/docs/assets/<path:filename>")
+    def swagger_ui_assets(filename: str) -> Any:
+        return send_from_directory(str(swagger_ui_path), filename)
+
+
+def register_blueprints(app: Flask) -> None:
+    from api.health.routes import blp as health_blp
+
+    for blueprint in (health_blp,):
+        api.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from api.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,75 @@
+"""The one authorisation helper every endpoint uses.
+
+- `auth_required(*roles)` guards a view: a valid Bearer token of an active user, with one of
+  `roles` when given (403 FORBIDDEN otherwise). It also documents the bearer scheme in OpenAPI.
+- `current_account()` is the signed-in user.
+- `ensure_acting_for(user_id, actor)`: seed 000 sends `userId`; it must be the caller unless
+  the caller is staff or admin (403 USER_MISMATCH).
+- `ensure_can_manage_restaurant(actor, restaurant_id)`: staff work for their own restaurant.
+- Customers asking for someone else's resource get 404 from the service (`owned_or_404`),
+  so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask_jwt_extended import current_user, verify_jwt_in_request
+
+from api.accounts.models import Role, User
+from api.errors import ErrorCode, Forbidden
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BEARER_SECURITY = [{"bearerAuth": []}]
+STAFF_ROLES = (Role.STAFF, Role.ADMIN)
+
+
+def auth_required(*roles: Role, optional: bool = False) -> Callable[[F], F]:
+    """Require a signed-in, active user (of one of `roles`, if given)."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request(optional=optional)
+            user = current_account(optional=optional)
+            if roles and (user is None or user.role not in roles):
+                raise Forbidden(ErrorCode.FORBIDDEN, "Your role may not do this.")
+            return view(*args, **kwargs)
+
+        doc = getattr(wrapper, "_apidoc", {})
+        wrapper._apidoc = {**doc, "manual_doc": {**doc.get("manual_doc", {}), "security": BEARER_SECURITY}}  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def current_account(optional: bool = False) -> User | None:
+    """The signed-in user (None only when the view allowed anonymous callers)."""
+    user = current_user if optional else current_user._get_current_object()
+    return user or None
+
+
+def ensure_acting_for(user_id: uuid.UUID | str | None, actor: User) -> uuid.UUID:
+    """The `userId` a seed-000 client sent must be the caller's own, unless the caller is staff."""
+    if user_id is None:
+        return actor.id
+    try:
+        wanted = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError as err:
+        raise Forbidden(ErrorCode.USER_MISMATCH, "userId does not match the signed-in user.") from err
+    if wanted != actor.id and actor.role not in STAFF_ROLES:
+        raise Forbidden(ErrorCode.USER_MISMATCH, "userId does not match the signed-in user.")
+    return wanted
+
+
+def ensure_can_manage_restaurant(actor: User, restaurant_id: uuid.UUID) -> None:
+    """Admins manage every restaurant; staff only the one they work for."""
+    if actor.role == Role.ADMIN:
+        return
+    if actor.role == Role.STAFF and actor.restaurant_id == restaurant_id:
+        return
+    raise Forbidden(ErrorCode.FORBIDDEN, "You do not manage this restaurant.")

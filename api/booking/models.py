@@ -1,0 +1,168 @@
+"""Guests, reservations, holds and the table-occupancy claims that make double-booking impossible."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, check_constraint_for
+from api.restaurants.models import DiningTable, Restaurant
+
+
+class ReservationStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+# Statuses whose reservation still occupies its table.
+ACTIVE_STATUSES = (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+
+
+class ReservationSource(enum.StrEnum):
+    WEB = "web"
+    APP = "app"
+    STAFF = "staff"
+
+
+class Customer(Base):
+    """A guest known by email: the Café Fausse form books without an account."""
+
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Reservation(Base):
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint(check_constraint_for(ReservationStatus, "status"), name="status_valid"),
+        CheckConstraint(check_constraint_for(ReservationSource, "source"), name="source_valid"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint("deposit_cents >= 0", name="deposit_non_negative"),
+        CheckConstraint("customer_id IS NOT NULL OR user_id IS NOT NULL", name="has_guest"),
+        Index("ix_reservations_restaurant_id_service_date", "restaurant_id", "service_date", "starts_at"),
+        Index("ix_reservations_user_id_starts_at", "user_id", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="RESTRICT"))
+    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dining_tables.id", ondelete="RESTRICT"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # The hold this reservation was confirmed from: unique, so one hold yields one reservation.
+    hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
+    confirmation_code: Mapped[str] = mapped_column(String(12), unique=True)
+    party_size: Mapped[int] = mapped_column(SmallInteger)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    service_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=ReservationStatus.CONFIRMED)
+    source: Mapped[str] = mapped_column(String(10), default=ReservationSource.WEB)
+    special_requests: Mapped[str] = mapped_column(Text, default="")
+    deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    deposit_paid: Mapped[bool] = mapped_column(default=False)
+    payment_brand: Mapped[str | None] = mapped_column(String(30))
+    payment_last4: Mapped[str | None] = mapped_column(String(4))
+    # The refund policy in force when booked; later policy changes do not touch it.
+    refund_policy: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=list)
+    refund_cents: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    restaurant: Mapped[Restaurant] = relationship()
+    table: Mapped[DiningTable] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+
+
+class Hold(Base):
+    """A table claimed for a user for a few minutes while they pay the deposit.
+
+    `user_id` is unique: a user's expired hold is purged before a new one is inserted, so
+    the constraint alone enforces one hold per user, also under concurrency.
+    """
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        Index("ix_holds_expires_at", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dining_tables.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    party_size: Mapped[int] = mapped_column(SmallInteger)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    service_date: Mapped[date] = mapped_column(Date)
+    deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    restaurant: Mapped[Restaurant] = relationship()
+    table: Mapped[DiningTable] = relationship()
+
+
+class TableOccupancy(Base):
+    """One table taken for one slot bucket by a reservation or a hold.
+
+    The unique constraint on (restaurant, table, slot) is the invariant: two overlapping
+    claims on one table cannot both commit, whatever the application does. A hold's rows
+    carry its `expires_at` so that every availability query can ignore them the moment
+    the hold expires, before the purge deletes them.
+    """
+
+    __tablename__ = "table_occupancies"
+    __table_args__ = (
+        UniqueConstraint("restaurant_id", "table_id", "slot_start"),
+        CheckConstraint("num_nonnulls(reservation_id, hold_id) = 1", name="one_owner"),
+        CheckConstraint("(hold_id IS NULL) = (expires_at IS NULL)", name="hold_rows_expire"),
+        Index("ix_table_occupancies_restaurant_id_slot_start", "restaurant_id", "slot_start"),
+        Index("ix_table_occupancies_reservation_id", "reservation_id"),
+        Index("ix_table_occupancies_hold_id", "hold_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dining_tables.id", ondelete="CASCADE"))
+    slot_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reservation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    hold_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+OCCUPANCY_UNIQUE_CONSTRAINT = "uq_table_occupancies_restaurant_id_table_id_slot_start"
+HOLD_USER_UNIQUE_CONSTRAINT = "uq_holds_user_id"
+RESERVATION_HOLD_UNIQUE_CONSTRAINT = "uq_reservations_hold_id"
+CONFIRMATION_CODE_UNIQUE_CONSTRAINT = "uq_reservations_confirmation_code"

@@ -1,0 +1,94 @@
+"""Typed settings read once from the environment.
+
+`Settings.from_env(os.environ)` is the only place that reads variables; every one of them is
+listed in `.env.example`. Production refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+_DEV_JWT_SECRET = "dev-only-not-secret-change-me-0123456789abcdef"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    port: int = 8000
+    slot_minutes: int = 30
+    hold_minutes: int = 10
+    lock_timeout_ms: int = 3000
+    statement_timeout_ms: int = 15000
+    max_content_length: int = 1024 * 1024
+    log_level: str = "INFO"
+    jwt_secret_key: str = _DEV_JWT_SECRET
+    jwt_access_minutes: int = 15
+    jwt_refresh_days: int = 14
+    refresh_cookie_secure: bool = True
+    ratelimit_enabled: bool = True
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_login: str = "5 per minute"
+    ratelimit_register: str = "10 per hour"
+    ratelimit_refresh: str = "30 per minute"
+    ratelimit_booking: str = "20 per minute"
+    ratelimit_newsletter: str = "10 per minute"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_use_tls: bool = False
+    mail_from: str = "Seatkeeper <reservations@seatkeeper.local>"
+    admin_notify_email: str = ""
+    public_base_url: str = "http://localhost:8000"
+    seed_admin_email: str = "admin@seatkeeper.local"
+    seed_admin_password: str = ""
+    # Test-only switch for the negative-control race: the unique constraint must hold alone.
+    disable_allocation_lock: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables named like the fields, upper-cased."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            if f.type == "int":
+                values[f.name] = int(raw)
+            elif f.type == "bool":
+                values[f.name] = _bool(raw)
+            else:
+                values[f.name] = raw
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with the given fields replaced (tests pass these to `create_app`)."""
+        known = {f.name for f in fields(self)}
+        own = {k: v for k, v in overrides.items() if k in known}
+        extra = {k: v for k, v in overrides.items() if k not in known}
+        return replace(self, **own, extra={**self.extra, **extra})
+
+    def check(self) -> None:
+        """Fail fast on a production configuration that would be unsafe."""
+        if self.env == "production":
+            if self.jwt_secret_key == _DEV_JWT_SECRET or len(self.jwt_secret_key) < 32:
+                raise RuntimeError("JWT_SECRET_KEY must be set to 32+ random characters in production")
+            if not self.database_url:
+                raise RuntimeError("DATABASE_URL must be set in production")

@@ -1,0 +1,131 @@
+"""Database plumbing: the declarative base, the session class, transactions and advisory locks."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import MetaData, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session, but a bind given to the session itself wins.
+
+    Flask-SQLAlchemy 3.1 picks the engine per mapper and ignores `Session(bind=...)`
+    (pallets-eco/flask-sqlalchemy#1167); tests bind the session to a connection inside an
+    outer transaction, so honour that bind when it is set.
+    """
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
+        if bind is not None:
+            return bind
+        if self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+def check_constraint_for(enum_cls: type[enum.StrEnum], column: str) -> str:
+    """SQL for a CHECK that keeps `column` inside the values of a StrEnum."""
+    values = ", ".join(f"'{member.value}'" for member in enum_cls)
+    return f"{column} IN ({values})"
+
+
+_in_atomic = "seatkeeper_in_atomic"
+
+
+@contextmanager
+def atomic() -> Iterator[None]:
+    """One use case, one transaction: commit on success, roll back on any exception.
+
+    Refuses to nest so that one use case calling another fails loudly instead of
+    committing halfway. Reads made before (the auth lookup) are part of the same transaction.
+    """
+    from api.extensions import db
+
+    session = db.session()
+    if session.info.get(_in_atomic):
+        raise RuntimeError("atomic() does not nest: a use case called another use case")
+    session.info[_in_atomic] = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info[_in_atomic] = False
+
+
+class LockSpace(enum.IntEnum):
+    """Namespaces for advisory lock keys, so two kinds of lock never collide."""
+
+    SERVICE_DAY = 1
+    USER = 2
+    HOLD = 3
+
+
+def lock_key(space: LockSpace, *parts: object) -> int:
+    """Pack a namespace and parts into the signed 64-bit key `pg_advisory_xact_lock` takes."""
+    material = "|".join([str(int(space)), *(_key_part(p) for p in parts)]).encode()
+    return struct.unpack(">q", hashlib.blake2b(material, digest_size=8).digest())[0]
+
+
+def _key_part(part: object) -> str:
+    return part.isoformat() if isinstance(part, date) else str(part)
+
+
+def advisory_xact_lock(space: LockSpace, *parts: object, timeout_ms: int | None = None) -> None:
+    """Take a transaction-level advisory lock, waiting at most `timeout_ms`.
+
+    Transaction-level only: session-level locks break behind PgBouncer in transaction mode.
+    Raises `LockTimeout` (503 LOCK_TIMEOUT) when the queue does not move in time.
+    """
+    from flask import current_app
+
+    from api.errors import LockTimeout
+    from api.extensions import db
+
+    if timeout_ms is None:
+        timeout_ms = current_app.config["SETTINGS"].lock_timeout_ms
+    session = db.session()
+    session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
+    try:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(space, *parts)})
+    except OperationalError as err:
+        if getattr(err.orig, "pgcode", None) == "55P03":  # lock_not_available
+            raise LockTimeout() from err
+        raise
+
+
+def ping_database() -> None:
+    """Run `SELECT 1`; raise 503 DB_UNAVAILABLE when the database does not answer."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.errors import ErrorCode, ServiceUnavailable
+    from api.extensions import db
+
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as err:
+        db.session.rollback()
+        raise ServiceUnavailable(ErrorCode.DB_UNAVAILABLE, "The database is unreachable.") from err

@@ -1,0 +1,158 @@
+"""Restaurants, their tables, weekly opening hours and dated exceptions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base
+
+DEFAULT_REFUND_POLICY: list[dict[str, int]] = [
+    {"minHoursBefore": 24, "percent": 100},
+    {"minHoursBefore": 4, "percent": 50},
+]
+
+
+class Restaurant(Base):
+    __tablename__ = "restaurants"
+    __table_args__ = (
+        CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes_range"),
+        CheckConstraint("default_duration_minutes BETWEEN 15 AND 720", name="duration_range"),
+        CheckConstraint("min_party_size >= 1 AND max_party_size >= min_party_size", name="party_limits"),
+        CheckConstraint("booking_horizon_days >= 1", name="horizon_positive"),
+        CheckConstraint("min_lead_minutes >= 0", name="lead_non_negative"),
+        CheckConstraint("deposit_per_person_cents >= 0", name="deposit_non_negative"),
+        CheckConstraint("price_range BETWEEN 1 AND 4", name="price_range_1_4"),
+        CheckConstraint("rating BETWEEN 0 AND 5", name="rating_0_5"),
+        CheckConstraint("review_count >= 0", name="review_count_non_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    slot_minutes: Mapped[int] = mapped_column(SmallInteger, default=30)
+    default_duration_minutes: Mapped[int] = mapped_column(SmallInteger, default=90)
+    # [{"maxParty": 4, "minutes": 90}, {"maxParty": 99, "minutes": 120}], first match wins.
+    durations_by_party: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=list)
+    min_party_size: Mapped[int] = mapped_column(SmallInteger, default=1)
+    max_party_size: Mapped[int] = mapped_column(SmallInteger, default=12)
+    booking_horizon_days: Mapped[int] = mapped_column(SmallInteger, default=60)
+    min_lead_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    deposit_per_person_cents: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    # [{"minHoursBefore": 24, "percent": 100}, ...], checked from the largest threshold down.
+    refund_policy: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=lambda: list(DEFAULT_REFUND_POLICY))
+    accepts_reservations: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    cuisines: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
+    price_range: Mapped[int] = mapped_column(SmallInteger, default=2)
+    rating: Mapped[float] = mapped_column(Float, default=0.0)
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    images: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    features: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(50), default="")
+    zip_code: Mapped[str] = mapped_column(String(20), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    tables: Mapped[list[DiningTable]] = relationship(
+        back_populates="restaurant", order_by="DiningTable.number", cascade="all, delete-orphan"
+    )
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        order_by="(OpeningHours.weekday, OpeningHours.opens_at)", cascade="all, delete-orphan"
+    )
+
+    def duration_minutes_for(self, party_size: int) -> int:
+        """How long a party of this size occupies its table."""
+        for rule in self.durations_by_party or []:
+            if party_size <= int(rule["maxParty"]):
+                return int(rule["minutes"])
+        return self.default_duration_minutes
+
+
+class DiningTable(Base):
+    __tablename__ = "dining_tables"
+    __table_args__ = (
+        UniqueConstraint("restaurant_id", "number"),
+        CheckConstraint("min_seats >= 1 AND max_seats >= min_seats", name="seats_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(40), default="")
+    min_seats: Mapped[int] = mapped_column(SmallInteger, default=1)
+    max_seats: Mapped[int] = mapped_column(SmallInteger)
+    area: Mapped[str] = mapped_column(String(60), default="main")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    restaurant: Mapped[Restaurant] = relationship(back_populates="tables")
+
+
+class OpeningHours(Base):
+    """One service period on one weekday (0 = Monday), in the restaurant's local time.
+
+    Several periods per day are allowed (lunch and dinner). Seatings start from `opens_at`
+    every slot up to, but not including, `closes_at`.
+    """
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
+        UniqueConstraint("restaurant_id", "weekday", "opens_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    opens_at: Mapped[time] = mapped_column(Time)
+    closes_at: Mapped[time] = mapped_column(Time)
+
+
+class SpecialHours(Base):
+    """A dated exception: closed all day (no times) or open for one period instead of the week's."""
+
+    __tablename__ = "special_hours"
+    __table_args__ = (
+        CheckConstraint(
+            "(opens_at IS NULL AND closes_at IS NULL) OR (opens_at IS NOT NULL AND closes_at > opens_at)",
+            name="closed_or_period",
+        ),
+        UniqueConstraint("restaurant_id", "service_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    service_date: Mapped[date] = mapped_column(Date)
+    opens_at: Mapped[time | None] = mapped_column(Time)
+    closes_at: Mapped[time | None] = mapped_column(Time)
+    reason: Mapped[str] = mapped_column(String(200), default="")

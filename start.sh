@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Seatkeeper bootstrap.
+#   ./start.sh          set up, migrate, load demo data, serve with gunicorn on $PORT (default 8000)
+#   ./start.sh test     set up, then the whole suite: ruff + pytest (extra args go to pytest)
+# On a fresh machine it needs only Python 3.11+ and git.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+MODE="${1:-serve}"
+[ $# -gt 0 ] && shift
+VENV=.venv
+PY="$VENV/bin/python"
+
+log() { printf '\033[1;34m[start.sh]\033[0m %s\n' "$*" >&2; }
+
+find_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.11+ is required" >&2; exit 1
+}
+
+setup_venv() {
+  local extras="$1" stamp="$VENV/.installed-$1"
+  if [ ! -x "$PY" ]; then
+    log "creating $VENV"
+    "$(find_python)" -m venv "$VENV"
+  fi
+  # Reinstall only when pyproject.toml changed since the last install of these extras.
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    log "installing dependencies ($extras)"
+    "$PY" -m pip install --quiet --upgrade pip
+    "$PY" -m pip install --quiet -e ".[$extras]"
+    touch "$stamp"
+  fi
+}
+
+load_env_file() {
+  if [ ! -f .env ]; then
+    cp .env.example .env
+    log "created .env from .env.example"
+  fi
+  # Variables already in the environment win over .env.
+  while IFS='=' read -r key value; do
+    [[ -z "$key" || "$key" =~ ^[[:space:]]*# ]] && continue
+    key="${key// /}"
+    [ -z "${!key+x}" ] && export "$key=$value"
+  done < .env
+}
+
+EMBEDDED_PG=""
+choose_database() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    log "database: DATABASE_URL"
+  elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    log "database: Docker Compose (postgres:16)"
+    docker compose up -d --wait db
+    export DATABASE_URL="postgresql+psycopg2://postgres:postgres@127.0.0.1:${POSTGRES_PORT:-5432}/seatkeeper"
+  else
+    log "database: embedded PostgreSQL in .pgdata/ (pgserver)"
+    DATABASE_URL="$("$PY" -m api.embedded_pg start)"
+    export DATABASE_URL
+    EMBEDDED_PG=1
+  fi
+}
+
+GUNICORN_PID=""
+shutdown() {
+  trap - INT TERM EXIT
+  if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
+    log "stopping gunicorn"
+    kill -TERM "$GUNICORN_PID" 2>/dev/null || true
+    wait "$GUNICORN_PID" 2>/dev/null || true
+  fi
+  if [ -n "$EMBEDDED_PG" ]; then
+    log "stopping embedded PostgreSQL"
+    "$PY" -m api.embedded_pg stop || true
+  fi
+}
+
+serve() {
+  setup_venv server
+  load_env_file
+  [ -n "${REDIS_URL:-}" ] && export RATELIMIT_STORAGE_URI="${RATELIMIT_STORAGE_URI:-$REDIS_URL}"
+  choose_database
+  trap shutdown EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  log "migrating"
+  "$PY" -m alembic upgrade head
+  log "loading demo data"
+  "$PY" -m flask --app wsgi seed
+  local port="${PORT:-8000}"
+  "$PY" -m gunicorn wsgi:app --bind "0.0.0.0:$port" --workers "${WEB_CONCURRENCY:-4}" \
+    --access-logfile - --graceful-timeout 10 &
+  GUNICORN_PID=$!
+  for _ in $(seq 1 100); do
+    if "$PY" -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1).status != 200)" 2>/dev/null; then
+      log "Seatkeeper is up:"
+      log "  API        http://localhost:$port/api"
+      log "  health     http://localhost:$port/health"
+      log "  API docs   http://localhost:$port/docs   (spec: /openapi.json)"
+      log "Ctrl-C stops the server${EMBEDDED_PG:+ and the embedded database}."
+      wait "$GUNICORN_PID"
+      return
+    fi
+    kill -0 "$GUNICORN_PID" 2>/dev/null || { log "gunicorn exited"; exit 1; }
+    sleep 0.2
+  done
+  log "gunicorn did not answer /health in time"; exit 1
+}
+
+run_tests() {
+  setup_venv test
+  log "ruff"
+  "$VENV/bin/ruff" check .
+  "$VENV/bin/ruff" format --check .
+  log "pytest"
+  # Tests make their own databases (embedded PostgreSQL, or TEST_DATABASE_URL); .env is not read.
+  "$PY" -m pytest "$@"
+}
+
+case "$MODE" in
+  serve) serve ;;
+  test) run_tests "$@" ;;
+  *) echo "usage: ./start.sh [test [pytest args...]]" >&2; exit 2 ;;
+esac

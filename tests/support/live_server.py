@@ -1,0 +1,79 @@
+"""Run the app under gunicorn on a free loopback port, for concurrency and fault tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    process: subprocess.Popen
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+@contextmanager
+def gunicorn_server(
+    database_url: str, *, workers: int = 4, threads: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """Start `gunicorn wsgi:app` against `database_url`, wait for /health, stop it afterwards."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    cmd = [
+        sys.executable, "-m", "gunicorn", "wsgi:app",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--timeout", "60",
+        "--graceful-timeout", "5",
+    ]  # fmt: skip
+    process = subprocess.Popen(cmd, cwd=ROOT, env=environ)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}")
+            try:
+                if requests.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer /health within 60 s")
+            time.sleep(0.1)
+        yield LiveServer(base_url=base_url, process=process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
