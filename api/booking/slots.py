@@ -1,0 +1,174 @@
+"""Slot arithmetic in the restaurant's own time zone.
+
+Instants are stored in UTC; what a guest means by "19:00 on 15 November" is a wall-clock
+time in the restaurant's IANA zone. Rules:
+
+- Rounding goes *down* to the slot boundary of local wall time (19:12 -> 19:00), by
+  subtracting the elapsed minutes, so it never lands on a wall time that does not exist.
+- A local date and time that falls in a spring-forward gap does not exist: BAD_TIME.
+- A local time that occurs twice (fall back) means its first occurrence (fold=0).
+- A day's seatings run from each period's `opens_at` every slot up to, but not including,
+  `closes_at`; nonexistent wall times are skipped and repeated ones listed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from api.errors import ErrorCode, Unprocessable
+from api.extensions import db
+from api.restaurants.models import OpeningHours, Restaurant, SpecialHours
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A seating start: the UTC instant, its local wall time and the local service day."""
+
+    starts_at: datetime
+    local_start: datetime
+
+    @property
+    def service_date(self) -> date:
+        return self.local_start.date()
+
+    @property
+    def local_time(self) -> time:
+        return self.local_start.time().replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Period:
+    opens_at: time
+    closes_at: time
+
+    def contains(self, wall_time: time) -> bool:
+        return self.opens_at <= wall_time < self.closes_at
+
+
+def zone_of(restaurant: Restaurant) -> ZoneInfo:
+    return ZoneInfo(restaurant.timezone)
+
+
+def slot_at(instant: datetime, tz: ZoneInfo) -> Slot:
+    utc = instant.astimezone(UTC)
+    return Slot(starts_at=utc, local_start=utc.astimezone(tz))
+
+
+def round_to_slot(instant: datetime, *, tz: ZoneInfo, slot_minutes: int) -> Slot:
+    """The slot that contains `instant`, rounding down on the local wall clock."""
+    if instant.tzinfo is None:
+        raise ValueError("round_to_slot needs an aware datetime")
+    local = instant.astimezone(tz)
+    elapsed = timedelta(
+        minutes=(local.hour * 60 + local.minute) % slot_minutes,
+        seconds=local.second,
+        microseconds=local.microsecond,
+    )
+    return slot_at(instant - elapsed, tz)
+
+
+def local_instant(service_date: date, wall_time: time, tz: ZoneInfo) -> datetime | None:
+    """The instant of a local date and time, or None when the wall time does not exist (DST gap)."""
+    candidate = datetime.combine(service_date, wall_time.replace(tzinfo=None), tzinfo=tz).replace(fold=0)
+    round_trip = candidate.astimezone(UTC).astimezone(tz)
+    if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
+        return None
+    return candidate
+
+
+def slot_from_local(service_date: date, wall_time: time, *, tz: ZoneInfo, slot_minutes: int) -> Slot:
+    """The slot a guest means by a local date and time. Raises BAD_TIME for off-grid or nonexistent times."""
+    if (wall_time.hour * 60 + wall_time.minute) % slot_minutes or wall_time.second or wall_time.microsecond:
+        raise Unprocessable(
+            ErrorCode.BAD_TIME,
+            f"Times are booked on a {slot_minutes}-minute grid.",
+            details={"time": wall_time.isoformat(timespec="minutes"), "slotMinutes": slot_minutes},
+        )
+    instant = local_instant(service_date, wall_time, tz)
+    if instant is None:
+        raise Unprocessable(
+            ErrorCode.BAD_TIME,
+            "This local time does not exist on that day (the clocks skip it).",
+            details={"date": service_date.isoformat(), "time": wall_time.isoformat(timespec="minutes")},
+        )
+    return slot_at(instant, tz)
+
+
+def periods_for(restaurant: Restaurant, service_date: date) -> list[Period]:
+    """Opening periods on a local day: a dated exception wins over the weekly hours."""
+    special = db.session.scalar(
+        select(SpecialHours).where(
+            SpecialHours.restaurant_id == restaurant.id, SpecialHours.service_date == service_date
+        )
+    )
+    if special is not None:
+        if special.opens_at is None or special.closes_at is None:
+            return []
+        return [Period(special.opens_at, special.closes_at)]
+    rows = db.session.execute(
+        select(OpeningHours.opens_at, OpeningHours.closes_at)
+        .where(OpeningHours.restaurant_id == restaurant.id, OpeningHours.weekday == service_date.weekday())
+        .order_by(OpeningHours.opens_at)
+    )
+    return [Period(opens_at, closes_at) for opens_at, closes_at in rows]
+
+
+def day_slots(restaurant: Restaurant, service_date: date, periods: list[Period] | None = None) -> list[Slot]:
+    """Every seating start on a local day, in order."""
+    tz = zone_of(restaurant)
+    step = timedelta(minutes=restaurant.slot_minutes)
+    seen: set[time] = set()
+    slots: list[Slot] = []
+    for period in periods if periods is not None else periods_for(restaurant, service_date):
+        wall = datetime.combine(service_date, period.opens_at)
+        end = datetime.combine(service_date, period.closes_at)
+        while wall < end:
+            instant = local_instant(service_date, wall.time(), tz)
+            if instant is not None and wall.time() not in seen:
+                seen.add(wall.time())
+                slots.append(slot_at(instant, tz))
+            wall += step
+    return sorted(slots, key=lambda s: s.starts_at)
+
+
+def is_open_at(restaurant: Restaurant, slot: Slot) -> bool:
+    """Whether a seating may start at this slot under the day's opening periods."""
+    return any(period.contains(slot.local_time) for period in periods_for(restaurant, slot.service_date))
+
+
+def check_bookable(restaurant: Restaurant, slot: Slot, *, now: datetime) -> None:
+    """Refuse past slots, slots inside the lead time or beyond the horizon, and closed hours (BAD_TIME)."""
+    if slot.starts_at < now + timedelta(minutes=restaurant.min_lead_minutes):
+        raise Unprocessable(
+            ErrorCode.BAD_TIME,
+            "This time is in the past or too soon to book.",
+            details={"slot": slot.starts_at.isoformat()},
+        )
+    horizon = now.astimezone(zone_of(restaurant)).date() + timedelta(days=restaurant.booking_horizon_days)
+    if slot.service_date > horizon:
+        raise Unprocessable(
+            ErrorCode.BAD_TIME,
+            "This date is beyond the booking horizon.",
+            details={"lastBookableDate": horizon.isoformat()},
+        )
+    if not is_open_at(restaurant, slot):
+        raise Unprocessable(
+            ErrorCode.BAD_TIME,
+            "The restaurant takes no seatings at this time.",
+            details={"slot": slot.starts_at.isoformat()},
+        )
+
+
+def claim_buckets(starts_at: datetime, ends_at: datetime, slot_minutes: int) -> list[datetime]:
+    """The slot buckets a stay occupies: every slot start from `starts_at` up to `ends_at` (exclusive)."""
+    step = timedelta(minutes=slot_minutes)
+    buckets = []
+    bucket = starts_at
+    while bucket < ends_at:
+        buckets.append(bucket)
+        bucket += step
+    return buckets
