@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_request_logging(app)
     register_request_guards(app)
     register_cli(app)
+    register_background_work()
     return app
 
 
@@ -87,6 +88,15 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (health_blp,):
         api.register_blueprint(blueprint)
+
+
+def register_background_work() -> None:
+    """Each domain registers its outbox handlers and periodic jobs (the worker imports no domain)."""
+    from api.booking import lifecycle, notifications
+    from api.outbox.service import register_periodic
+
+    notifications.register()
+    register_periodic("complete-finished-reservations", 60, lifecycle.complete_finished_reservations)
 
 
 def register_cli(app: Flask) -> None:

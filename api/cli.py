@@ -47,7 +47,34 @@ def create_admin_command(email: str, password_env: str | None) -> None:
     click.echo("admin created" if created else "an account with this email already exists")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Handle one batch of due messages and due periodic jobs, then exit.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to sleep when there is nothing to do.")
+def worker_command(once: bool, poll: float) -> None:
+    """Drain the outbox (emails) and run periodic jobs (hold purge, status automation, reconciliation)."""
+    import signal
+    from datetime import UTC, datetime
+
+    from api.outbox import worker
+
+    if once:
+        now = datetime.now(UTC)
+        worker.run_periodic(now=now, last_runs={})
+        click.echo(f"handled {worker.run_once(now=now)} message(s)")
+        return
+    stopping = False
+
+    def stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("worker started; Ctrl-C to stop")
+    worker.run_forever(poll_seconds=poll, should_stop=lambda: stopping)
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command to the app."""
-    for command in (seed_command, create_admin_command):
+    for command in (seed_command, create_admin_command, worker_command):
         app.cli.add_command(command)
