@@ -6,8 +6,12 @@
 - `ensure_acting_for(user_id, actor)`: seed 000 sends `userId`; it must be the caller unless
   the caller is staff or admin (403 USER_MISMATCH).
 - `ensure_can_manage_restaurant(actor, restaurant_id)`: staff work for their own restaurant.
-- Customers asking for someone else's resource get 404 from the service (`owned_or_404`),
-  so ids cannot be probed.
+- `can_see(actor, owner_id=, restaurant_id=)` / `owned_or_404(obj, actor, code=)`: services
+  load a resource by id and pass it through `owned_or_404`. A customer asking for someone
+  else's resource gets 404 (not 403), so ids cannot be probed; staff see what belongs to
+  their restaurant; admins see everything.
+- `restaurant_scope(actor)`: for listings, the restaurant a staff member is limited to
+  (None for admins, who see all; 403 for customers).
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from typing import Any, TypeVar
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from api.accounts.models import Role, User
-from api.errors import ErrorCode, Forbidden
+from api.errors import ErrorCode, Forbidden, NotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
@@ -73,3 +78,37 @@ def ensure_can_manage_restaurant(actor: User, restaurant_id: uuid.UUID) -> None:
     if actor.role == Role.STAFF and actor.restaurant_id == restaurant_id:
         return
     raise Forbidden(ErrorCode.FORBIDDEN, "You do not manage this restaurant.")
+
+
+def can_see(actor: User, *, owner_id: uuid.UUID | None, restaurant_id: uuid.UUID | None = None) -> bool:
+    """Admins see everything; staff what belongs to their restaurant; everyone what is their own."""
+    if actor.role == Role.ADMIN:
+        return True
+    if owner_id is not None and owner_id == actor.id:
+        return True
+    return actor.role == Role.STAFF and restaurant_id is not None and restaurant_id == actor.restaurant_id
+
+
+def owned_or_404(
+    obj: T | None,
+    actor: User,
+    *,
+    code: ErrorCode = ErrorCode.NOT_FOUND,
+    owner_attr: str = "user_id",
+    restaurant_attr: str = "restaurant_id",
+) -> T:
+    """`obj` when `actor` may see it (see `can_see`); otherwise 404 with `code`, as if it did not exist."""
+    if obj is None or not can_see(
+        actor, owner_id=getattr(obj, owner_attr, None), restaurant_id=getattr(obj, restaurant_attr, None)
+    ):
+        raise NotFound(code, "No such resource.")
+    return obj
+
+
+def restaurant_scope(actor: User) -> uuid.UUID | None:
+    """The restaurant a staff listing is limited to; None for admins (everything). Customers: 403."""
+    if actor.role == Role.ADMIN:
+        return None
+    if actor.role == Role.STAFF and actor.restaurant_id is not None:
+        return actor.restaurant_id
+    raise Forbidden(ErrorCode.FORBIDDEN, "Only staff and admins see restaurant operations.")

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, check_constraint_for
 
+# Constraint names (from the naming convention) that services translate into error codes.
+USERS_EMAIL_UNIQUE = "uq_users_email"
+USERS_RESTAURANT_FK = "fk_users_restaurant_id_restaurants"
+
 
 class Role(enum.StrEnum):
     CUSTOMER = "customer"

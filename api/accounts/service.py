@@ -1,12 +1,53 @@
-"""Account rules: creating users and admins."""
+"""Account rules: registration, sign-in, refresh-token rotation with reuse detection, admin user management.
+
+Refresh tokens rotate on every use and chain into a *family* per sign-in. Presenting a token
+that was already consumed means two parties hold it (a thief, or a replay): the whole family is
+revoked, so the newer token the thief or the victim holds stops working too (RFC 9700 §4.14.2).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from api.accounts.models import Role, User
-from api.accounts.passwords import hash_password
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from api.accounts import tokens
+from api.accounts.models import USERS_EMAIL_UNIQUE, USERS_RESTAURANT_FK, RefreshToken, Role, User
+from api.accounts.passwords import hash_password, needs_rehash, verify_password
+from api.db import atomic
+from api.errors import AppError, Conflict, ErrorCode, Forbidden, NotFound, Unauthorized, Unprocessable
 from api.extensions import db
+
+logger = logging.getLogger("api.accounts")
+
+PASSWORD_MIN_LENGTH = 10
+
+# A sentinel for "field not sent" in partial updates, where None is a meaningful value.
+UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a successful sign-in or refresh hands out. The refresh token goes only into the cookie."""
+
+    user: User
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_at: datetime
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class UserPage:
+    items: list[User]
+    total: int
 
 
 def normalise_email(email: str) -> str:
@@ -15,6 +56,216 @@ def normalise_email(email: str) -> str:
 
 def find_user_by_email(*, email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def get_user(*, user_id: uuid.UUID) -> User:
+    """The user with this id. :raise 404 USER_NOT_FOUND:"""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(ErrorCode.USER_NOT_FOUND, "No such user.")
+    return user
+
+
+def check_password_policy(*, password: str, email: str) -> None:
+    """At least 10 characters, and not the email address (or its local part). :raise 422 WEAK_PASSWORD:"""
+    email = normalise_email(email)
+    lowered = password.strip().lower()
+    if len(password) < PASSWORD_MIN_LENGTH or not lowered:
+        raise Unprocessable(
+            ErrorCode.WEAK_PASSWORD,
+            f"Use at least {PASSWORD_MIN_LENGTH} characters.",
+            details={"minLength": PASSWORD_MIN_LENGTH},
+        )
+    if lowered in {email, email.partition("@")[0]}:
+        raise Unprocessable(ErrorCode.WEAK_PASSWORD, "The password must not be your email address.")
+
+
+def register_user(*, email: str, password: str, name: str = "", phone: str = "", now: datetime) -> User:
+    """Create a customer account; emails are unique case-insensitively.
+
+    :raise 422 WEAK_PASSWORD: :raise 409 EMAIL_TAKEN: (also when a concurrent registration wins the race)
+    """
+    email = normalise_email(email)
+    check_password_policy(password=password, email=email)
+    # argon2 is deliberately slow: hash before the transaction opens.
+    password_hash = hash_password(password)
+    with atomic():
+        user = User(
+            email=email,
+            password_hash=password_hash,
+            name=name.strip(),
+            phone=phone.strip(),
+            role=Role.CUSTOMER,
+            is_active=True,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(user)
+        # No SELECT first: the unique constraint is the only check that holds under concurrency.
+        try:
+            db.session.flush()
+        except IntegrityError as err:
+            if _constraint_name(err) == USERS_EMAIL_UNIQUE:
+                raise Conflict(ErrorCode.EMAIL_TAKEN, "An account with this email already exists.") from err
+            raise
+    return user
+
+
+def sign_in(*, email: str, password: str, now: datetime) -> SignIn:
+    """Check the credentials and open a new refresh-token family.
+
+    Unknown email, wrong password and deactivated account all answer the same 401
+    INVALID_CREDENTIALS after one full argon2 verification, so neither the answer nor its
+    timing tells whether an account exists or is active. Rehashes the password when the
+    argon2 parameters have changed. :raise 401 INVALID_CREDENTIALS:
+    """
+    user = find_user_by_email(email=email)
+    valid = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not valid or not user.is_active:
+        raise Unauthorized(ErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
+    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
+    with atomic():
+        if new_hash is not None:
+            user.password_hash = new_hash
+            user.updated_at = now
+        refresh_token, refresh_expires_at = _issue_refresh_token(user_id=user.id, family_id=uuid.uuid4(), now=now)
+    return _session(user, refresh_token, refresh_expires_at)
+
+
+def refresh_session(*, refresh_token: str | None, now: datetime) -> SignIn:
+    """Trade a refresh token for a new access token and a rotated refresh token (the old one is consumed).
+
+    The token is consumed by one conditional UPDATE (`... WHERE consumed_at IS NULL`): of two
+    requests racing with the same token, the second waits for the first's row lock, then finds
+    it consumed and is treated as reuse. Reuse revokes the whole family.
+
+    :raise 401 UNAUTHORIZED: no token :raise 401 TOKEN_INVALID: unknown token
+    :raise 401 TOKEN_REUSED: already consumed (family revoked) :raise 401 TOKEN_REVOKED: signed out,
+    revoked family or deactivated user :raise 401 TOKEN_EXPIRED:
+    """
+    if not refresh_token:
+        raise Unauthorized(ErrorCode.UNAUTHORIZED, "No refresh token: sign in.")
+    token_hash = tokens.hash_refresh_token(refresh_token)
+    failure: AppError | None = None
+    with atomic():
+        consumed = db.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.token_hash == token_hash,
+                RefreshToken.consumed_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(consumed_at=now)
+            .returning(RefreshToken.user_id, RefreshToken.family_id)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if consumed is None:
+            failure = _refresh_failure(token_hash, now=now)
+        else:
+            user = db.session.get(User, consumed.user_id)
+            if user is None or not user.is_active:
+                _revoke_family(consumed.family_id, now=now)
+                failure = Unauthorized(ErrorCode.TOKEN_REVOKED, "This account is no longer active.")
+            else:
+                new_token, expires_at = _issue_refresh_token(user_id=user.id, family_id=consumed.family_id, now=now)
+    # Raised after the commit, so a family revoked on reuse stays revoked.
+    if failure is not None:
+        raise failure
+    return _session(user, new_token, expires_at)
+
+
+def sign_out(*, refresh_token: str | None, now: datetime) -> None:
+    """Revoke the family of this refresh token (idempotent: unknown or missing tokens are fine)."""
+    if not refresh_token:
+        return
+    with atomic():
+        family_id = db.session.scalar(
+            select(RefreshToken.family_id).where(RefreshToken.token_hash == tokens.hash_refresh_token(refresh_token))
+        )
+        if family_id is not None:
+            _revoke_family(family_id, now=now)
+
+
+def list_users(*, page: int, page_size: int, role: str | None = None, email: str | None = None) -> UserPage:
+    """One page of users, oldest first, filtered by role and by a case-insensitive email substring."""
+    conditions = []
+    if role is not None:
+        conditions.append(User.role == role)
+    if email:
+        pattern = "%" + email.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(User.email.like(pattern, escape="\\"))
+    total = db.session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    items = db.session.scalars(
+        select(User)
+        .where(*conditions)
+        .order_by(User.created_at, User.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return UserPage(items=list(items), total=total)
+
+
+def update_user(
+    *,
+    user_id: uuid.UUID,
+    actor: User,
+    now: datetime,
+    role: str | None = None,
+    is_active: bool | None = None,
+    restaurant_id: uuid.UUID | None = UNSET,
+) -> User:
+    """Change a user's role, active flag or restaurant (admins only; the route checks the role).
+
+    Staff must work for a restaurant; customers and admins work for none. Deactivating a user
+    revokes all their refresh tokens; their access tokens already stop at the next request
+    (the JWT user loader refuses inactive users). Admins cannot demote or deactivate themselves,
+    so the last admin cannot lock everyone out.
+
+    :raise 404 USER_NOT_FOUND: :raise 403 FORBIDDEN: self-demotion
+    :raise 422 VALIDATION_ERROR: restaurantId missing for staff, given for others, or unknown
+    """
+    with atomic():
+        user = db.session.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, "No such user.")
+        new_role = Role(role) if role is not None else Role(user.role)
+        if user.id == actor.id and (new_role != Role.ADMIN or is_active is False):
+            raise Forbidden(ErrorCode.FORBIDDEN, "Admins cannot demote or deactivate themselves.")
+        if new_role == Role.STAFF:
+            new_restaurant = user.restaurant_id if restaurant_id is UNSET else restaurant_id
+            if new_restaurant is None:
+                raise _field_error("restaurantId", "Staff must work for a restaurant.")
+        else:
+            if restaurant_id is not UNSET and restaurant_id is not None:
+                raise _field_error("restaurantId", "Only staff work for a restaurant.")
+            new_restaurant = None
+        if is_active is False and user.is_active:
+            _revoke_user_tokens(user.id, now=now)
+        user.role = new_role
+        user.restaurant_id = new_restaurant
+        if is_active is not None:
+            user.is_active = is_active
+        user.updated_at = now
+        try:
+            db.session.flush()
+        except IntegrityError as err:
+            if _constraint_name(err) == USERS_RESTAURANT_FK:
+                raise _field_error("restaurantId", "No such restaurant.") from err
+            raise
+    return user
+
+
+def prune_refresh_tokens(*, now: datetime) -> int:
+    """Delete refresh tokens past their expiry; return how many.
+
+    Consumed and revoked tokens stay until they expire: they are what reuse detection recognises.
+    """
+    with atomic():
+        result = db.session.execute(
+            delete(RefreshToken).where(RefreshToken.expires_at <= now).execution_options(synchronize_session=False)
+        )
+    return result.rowcount or 0
 
 
 def ensure_admin(*, email: str, password: str, name: str = "Administrator") -> tuple[User, bool]:
@@ -26,3 +277,75 @@ def ensure_admin(*, email: str, password: str, name: str = "Administrator") -> t
     db.session.add(user)
     db.session.flush()
     return user, True
+
+
+def _session(user: User, refresh_token: str, refresh_expires_at: datetime) -> SignIn:
+    access_token, expires_in = tokens.issue_access_token(user)
+    return SignIn(
+        user=user,
+        access_token=access_token,
+        expires_in=expires_in,
+        refresh_token=refresh_token,
+        refresh_expires_at=refresh_expires_at,
+    )
+
+
+def _issue_refresh_token(*, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
+    """Store the hash of a new refresh token in `family_id` (flush only); return the token and its expiry."""
+    token, token_hash = tokens.new_refresh_token()
+    expires_at = now + timedelta(days=current_app.config["SETTINGS"].jwt_refresh_days)
+    db.session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family_id,
+            token_hash=token_hash,
+            issued_at=now,
+            expires_at=expires_at,
+        )
+    )
+    db.session.flush()
+    return token, expires_at
+
+
+def _refresh_failure(token_hash: str, *, now: datetime) -> AppError:
+    """Why a refresh token could not be consumed; on reuse, revoke its family first."""
+    token = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    if token is None:
+        return Unauthorized(ErrorCode.TOKEN_INVALID, "The refresh token is not valid: sign in.")
+    if token.consumed_at is not None:
+        _revoke_family(token.family_id, now=now)
+        logger.warning(
+            "refresh token reused; family revoked",
+            extra={"user_id": str(token.user_id), "family_id": str(token.family_id)},
+        )
+        return Unauthorized(ErrorCode.TOKEN_REUSED, "This refresh token was already used: sign in again.")
+    if token.revoked_at is not None:
+        return Unauthorized(ErrorCode.TOKEN_REVOKED, "This session has ended: sign in again.")
+    return Unauthorized(ErrorCode.TOKEN_EXPIRED, "The refresh token has expired: sign in again.")
+
+
+def _revoke_family(family_id: uuid.UUID, *, now: datetime) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _revoke_user_tokens(user_id: uuid.UUID, *, now: datetime) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _field_error(field: str, message: str) -> Unprocessable:
+    return Unprocessable(ErrorCode.VALIDATION_ERROR, message, details={"fields": {field: [message]}})
+
+
+def _constraint_name(err: IntegrityError) -> str | None:
+    diag = getattr(err.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)

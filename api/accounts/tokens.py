@@ -1,9 +1,17 @@
-"""Access tokens (flask-jwt-extended) and the loaders that answer in our error envelope."""
+"""Access tokens (flask-jwt-extended), opaque refresh tokens and their cookie, and the loaders
+that answer in our error envelope.
+
+Access tokens are short-lived JWTs sent as `Authorization: Bearer`. Refresh tokens are random
+opaque secrets: the client holds them in an HttpOnly cookie scoped to `/api/auth`, the database
+holds only their SHA-256 (a leaked table cannot be replayed).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, current_app
@@ -23,6 +31,46 @@ def issue_access_token(user: User) -> tuple[str, int]:
         expires_delta=timedelta(minutes=minutes),
     )
     return token, minutes * 60
+
+
+REFRESH_COOKIE = "refresh_token"
+# Only the auth endpoints ever see the cookie; every other request leaves it at home.
+REFRESH_COOKIE_PATH = "/api/auth"
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh refresh token (256 random bits, URL-safe) and the hash we store for it."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    # A plain SHA-256 is enough: the token is random and long, so there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_refresh_cookie(response: Response, token: str, *, expires_at: datetime, now: datetime) -> None:
+    """Hand the refresh token to the browser: HttpOnly, SameSite=Strict, Path=/api/auth, Secure per settings."""
+    response.set_cookie(
+        REFRESH_COOKIE,
+        token,
+        max_age=max(0, int((expires_at - now).total_seconds())),
+        expires=expires_at,
+        path=REFRESH_COOKIE_PATH,
+        secure=current_app.config["SETTINGS"].refresh_cookie_secure,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def clear_refresh_cookie(response: Response) -> None:
+    response.delete_cookie(
+        REFRESH_COOKIE,
+        path=REFRESH_COOKIE_PATH,
+        secure=current_app.config["SETTINGS"].refresh_cookie_secure,
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 def register_jwt_handlers(app: Flask) -> None:

@@ -1,0 +1,171 @@
+"""Accounts over HTTP: `/api/auth` (sign-up, sign-in, sessions) and `/api/admin/users` (user management).
+
+Sign-in answers an access token in the body and sets the refresh token as an HttpOnly,
+SameSite=Strict cookie on Path=/api/auth; `/refresh` rotates it and `/logout` ends the family.
+Login, register and refresh are rate limited per client IP and (login, register) per email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, after_this_request, current_app, request
+from flask.views import MethodView
+from flask_limiter.util import get_remote_address
+from flask_smorest import Blueprint
+
+from api.accounts import service as accounts_service
+from api.accounts import tokens
+from api.accounts.authz import auth_required, current_account
+from api.accounts.models import Role, User
+from api.accounts.schemas import (
+    LoginSchema,
+    RefreshCookieSchema,
+    RegisterSchema,
+    SessionSchema,
+    UserListQuerySchema,
+    UserPageSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from api.extensions import limiter
+from api.schemas import ErrorSchema, pagination
+
+blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
+admin_blp = Blueprint(
+    "admin_users", __name__, url_prefix="/api/admin/users", description="User management (admins only)"
+)
+
+
+# Limits are callables so that each app reads its own settings (tests build several apps).
+def _login_limit() -> str:
+    return current_app.config["SETTINGS"].ratelimit_login
+
+
+def _register_limit() -> str:
+    return current_app.config["SETTINGS"].ratelimit_register
+
+
+def _refresh_limit() -> str:
+    return current_app.config["SETTINGS"].ratelimit_refresh
+
+
+def _email_key() -> str:
+    """Rate-limit key: the normalised email of the JSON body (hashed: no addresses in Redis or logs)."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return f"ip:{get_remote_address()}"
+    digest = hashlib.sha256(accounts_service.normalise_email(email).encode()).hexdigest()[:32]
+    return f"email:{digest}"
+
+
+def _with_refresh_cookie(session: accounts_service.SignIn, now: datetime) -> accounts_service.SignIn:
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        tokens.set_refresh_cookie(response, session.refresh_token, expires_at=session.refresh_expires_at, now=now)
+        return response
+
+    return session
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_RATE_LIMITED = {"schema": ErrorSchema, "description": "RATE_LIMITED (with Retry-After)"}
+
+
+@blp.route("/register", methods=["POST"])
+@limiter.limit(_register_limit, key_func=get_remote_address)
+@limiter.limit(_register_limit, key_func=_email_key)
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="EMAIL_TAKEN")
+@blp.alt_response(422, schema=ErrorSchema, description="WEAK_PASSWORD or VALIDATION_ERROR")
+@blp.alt_response(429, **_RATE_LIMITED)
+def register(body: dict[str, Any]) -> User:
+    """Create a customer account."""
+    return accounts_service.register_user(**body, now=_now())
+
+
+@blp.route("/login", methods=["POST"])
+@limiter.limit(_login_limit, key_func=get_remote_address)
+@limiter.limit(_login_limit, key_func=_email_key)
+@blp.arguments(LoginSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="INVALID_CREDENTIALS (also for deactivated accounts)")
+@blp.alt_response(429, **_RATE_LIMITED)
+def login(credentials: dict[str, Any]) -> accounts_service.SignIn:
+    """Sign in: an access token in the body, the refresh token in an HttpOnly cookie."""
+    now = _now()
+    return _with_refresh_cookie(accounts_service.sign_in(**credentials, now=now), now)
+
+
+@blp.route("/refresh", methods=["POST"])
+@limiter.limit(_refresh_limit, key_func=get_remote_address)
+@blp.arguments(RefreshCookieSchema, location="cookies")
+@blp.response(200, SessionSchema)
+@blp.alt_response(
+    401, schema=ErrorSchema, description="UNAUTHORIZED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED or TOKEN_REUSED"
+)
+@blp.alt_response(429, **_RATE_LIMITED)
+def refresh(cookies: dict[str, Any]) -> accounts_service.SignIn:
+    """Trade the refresh cookie for a new access token; the cookie is rotated."""
+    now = _now()
+    return _with_refresh_cookie(accounts_service.refresh_session(refresh_token=cookies["refresh_token"], now=now), now)
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.arguments(RefreshCookieSchema, location="cookies")
+@blp.response(204)
+def logout(cookies: dict[str, Any]) -> None:
+    """Sign out: revoke this session's refresh tokens and clear the cookie."""
+    after_this_request(_clear_cookie)
+    accounts_service.sign_out(refresh_token=cookies["refresh_token"], now=_now())
+
+
+def _clear_cookie(response: Response) -> Response:
+    tokens.clear_refresh_cookie(response)
+    return response
+
+
+@blp.route("/me", methods=["GET"])
+@auth_required()
+@blp.response(200, UserSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+def me() -> User | None:
+    """Show the signed-in user."""
+    return current_account()
+
+
+@admin_blp.route("")
+class Users(MethodView):
+    @auth_required(Role.ADMIN)
+    @admin_blp.arguments(UserListQuerySchema, location="query")
+    @admin_blp.response(200, UserPageSchema)
+    @admin_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @admin_blp.alt_response(403, schema=ErrorSchema, description="Not an admin")
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """List users, filtered by role and email substring."""
+        page = accounts_service.list_users(**query)
+        return {
+            "items": page.items,
+            "pagination": pagination(page=query["page"], page_size=query["page_size"], total=page.total),
+        }
+
+
+@admin_blp.route("/<uuid:user_id>")
+class UserById(MethodView):
+    @auth_required(Role.ADMIN)
+    @admin_blp.arguments(UserUpdateSchema)
+    @admin_blp.response(200, UserSchema)
+    @admin_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @admin_blp.alt_response(403, schema=ErrorSchema, description="Not an admin, or an admin demoting themselves")
+    @admin_blp.alt_response(404, schema=ErrorSchema, description="USER_NOT_FOUND")
+    @admin_blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (restaurantId)")
+    def patch(self, changes: dict[str, Any], user_id: Any) -> User:
+        """Change a user's role, active flag or restaurant."""
+        return accounts_service.update_user(user_id=user_id, actor=current_account(), now=_now(), **changes)

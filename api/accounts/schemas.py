@@ -1,0 +1,81 @@
+"""Wire shapes of the accounts endpoints (camelCase on the wire). No schema has a password hash field."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.accounts.models import Role
+from api.schemas import CamelCaseSchema, PaginationSchema
+
+# argon2 accepts any length; the cap only stops someone making us hash megabytes.
+PASSWORD_MAX_LENGTH = 1024
+
+
+class UserSchema(CamelCaseSchema):
+    id = fields.UUID(dump_only=True)
+    email = fields.String()
+    name = fields.String()
+    phone = fields.String()
+    role = fields.String(metadata={"enum": [r.value for r in Role]})
+    is_active = fields.Boolean()
+    restaurant_id = fields.UUID(allow_none=True, metadata={"description": "The restaurant a staff member works for"})
+    created_at = fields.DateTime()
+
+
+class RegisterSchema(CamelCaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    phone = fields.String(load_default="", validate=validate.Length(max=40))
+
+
+class LoginSchema(CamelCaseSchema):
+    # A plain string, not Email: a malformed address is simply a wrong credential (401).
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH))
+
+
+class RefreshCookieSchema(ma.Schema):
+    """The HttpOnly refresh cookie set by sign-in (browsers send it; scripts cannot read it)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    refresh_token = fields.String(
+        load_default=None, metadata={"description": "Opaque refresh token (HttpOnly cookie, Path=/api/auth)"}
+    )
+
+
+class SessionSchema(CamelCaseSchema):
+    """A fresh access token. The rotated refresh token travels only in the cookie."""
+
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Access token lifetime in seconds"})
+    user = fields.Nested(UserSchema, required=True)
+
+
+class UserListQuerySchema(CamelCaseSchema):
+    """`page`, `pageSize`, and optional filters by role and email substring."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    role = fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))
+    email = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
+
+
+class UserPageSchema(CamelCaseSchema):
+    items = fields.List(fields.Nested(UserSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class UserUpdateSchema(CamelCaseSchema):
+    """Fields an admin may change; absent fields stay as they are."""
+
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    is_active = fields.Boolean()
+    restaurant_id = fields.UUID(allow_none=True)
