@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -31,6 +32,34 @@ DEFAULT_REFUND_POLICY: list[dict[str, int]] = [
     {"minHoursBefore": 4, "percent": 50},
 ]
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def describe_refund_policy(policy: list[dict[str, int]]) -> str:
+    """The guest-facing sentence for a refund policy: tiers from the longest notice down.
+
+    `[{24, 100}, {4, 50}]` reads "Full refund 24+ hours before your reservation; 50% refund
+    4-24 hours before; no refund within 4 hours."
+    """
+    tiers = sorted(policy or [], key=lambda tier: -int(tier["minHoursBefore"]))
+    if not tiers:
+        return "Deposits are not refundable."
+    parts: list[str] = []
+    previous: int | None = None
+    for tier in tiers:
+        hours, percent = int(tier["minHoursBefore"]), int(tier["percent"])
+        amount = "full refund" if percent >= 100 else "no refund" if percent <= 0 else f"{percent}% refund"
+        if previous is None:
+            window = f"{hours}+ hours before your reservation" if hours > 0 else "up to your reservation time"
+        else:
+            window = f"{hours}-{previous} hours before" if hours > 0 else f"within {previous} hours"
+        parts.append(f"{amount} {window}")
+        previous = hours
+    if previous:
+        parts.append(f"no refund within {previous} hours")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
 
 class Restaurant(Base):
     __tablename__ = "restaurants"
@@ -44,6 +73,10 @@ class Restaurant(Base):
         CheckConstraint("price_range BETWEEN 1 AND 4", name="price_range_1_4"),
         CheckConstraint("rating BETWEEN 0 AND 5", name="rating_0_5"),
         CheckConstraint("review_count >= 0", name="review_count_non_negative"),
+        # The discovery feed filters on cuisine overlap (`cuisines && :wanted`) and on a
+        # latitude/longitude bounding box before the exact haversine test (docs/discovery.md).
+        Index("ix_restaurants_cuisines", "cuisines", postgresql_using="gin"),
+        Index("ix_restaurants_latitude_longitude", "latitude", "longitude"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -89,6 +122,27 @@ class Restaurant(Base):
     opening_hours: Mapped[list[OpeningHours]] = relationship(
         order_by="(OpeningHours.weekday, OpeningHours.opens_at)", cascade="all, delete-orphan"
     )
+
+    @property
+    def cancellation_policy(self) -> str:
+        """The refund policy in words (seed 000's `cancellationPolicy`)."""
+        return describe_refund_policy(self.refund_policy)
+
+    @property
+    def weekly_hours(self) -> dict[str, dict[str, object]]:
+        """Seed 000's `hours`: per weekday, open or not, from the earliest opening to the latest closing."""
+        week: dict[str, dict[str, object]] = {}
+        for weekday, name in enumerate(WEEKDAYS):
+            periods = [p for p in self.opening_hours if p.weekday == weekday]
+            if not periods:
+                week[name] = {"is_open": False, "open_time": None, "close_time": None}
+                continue
+            week[name] = {
+                "is_open": True,
+                "open_time": min(p.opens_at for p in periods),
+                "close_time": max(p.closes_at for p in periods),
+            }
+        return week
 
     def duration_minutes_for(self, party_size: int) -> int:
         """How long a party of this size occupies its table."""
@@ -137,6 +191,10 @@ class OpeningHours(Base):
     opens_at: Mapped[time] = mapped_column(Time)
     closes_at: Mapped[time] = mapped_column(Time)
 
+    @property
+    def day(self) -> str:
+        return WEEKDAYS[self.weekday]
+
 
 class SpecialHours(Base):
     """A dated exception: closed all day (no times) or open for one period instead of the week's."""
@@ -156,3 +214,7 @@ class SpecialHours(Base):
     opens_at: Mapped[time | None] = mapped_column(Time)
     closes_at: Mapped[time | None] = mapped_column(Time)
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+    @property
+    def is_closed(self) -> bool:
+        return self.opens_at is None

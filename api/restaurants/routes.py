@@ -1,0 +1,216 @@
+"""The restaurant catalogue over HTTP: `/api/restaurants`.
+
+Reading the catalogue and a restaurant's details (seed 000 endpoint 8) is public. Admins add
+restaurants; admins and the restaurant's own staff edit it and manage its tables, weekly
+hours and closures. The discovery feed (`/api/restaurants/discovery`) lives in `api/discovery`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.accounts.authz import auth_required, current_account
+from api.accounts.models import Role
+from api.restaurants import service as restaurants_service
+from api.restaurants.models import DiningTable, Restaurant, SpecialHours
+from api.restaurants.schemas import (
+    ClosureCreateSchema,
+    ClosureSchema,
+    HoursReplaceSchema,
+    HoursSchema,
+    RestaurantAdminSchema,
+    RestaurantCreateSchema,
+    RestaurantListQuerySchema,
+    RestaurantPageSchema,
+    RestaurantSchema,
+    RestaurantUpdateSchema,
+    TableCreateSchema,
+    TableRemovalSchema,
+    TableSchema,
+    TableUpdateSchema,
+)
+from api.schemas import ErrorSchema, pagination
+
+blp = Blueprint(
+    "restaurants", __name__, url_prefix="/api/restaurants", description="Restaurant catalogue, tables and hours"
+)
+
+STAFF = (Role.STAFF, Role.ADMIN)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@blp.route("")
+class Restaurants(MethodView):
+    @blp.arguments(RestaurantListQuerySchema, location="query")
+    @blp.response(200, RestaurantPageSchema)
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """List restaurants by name, filtered by cuisine, price range, city and name search."""
+        page = restaurants_service.list_restaurants(
+            page=query["page"],
+            page_size=query["page_size"],
+            cuisines=query["cuisine"],
+            price_ranges=query["price_range"],
+            city=query.get("city"),
+            q=query.get("q"),
+        )
+        return {
+            "items": page.items,
+            "pagination": pagination(page=page.page, page_size=page.page_size, total=page.total),
+        }
+
+    @auth_required(Role.ADMIN)
+    @blp.arguments(RestaurantCreateSchema)
+    @blp.response(201, RestaurantAdminSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not an admin")
+    @blp.alt_response(409, schema=ErrorSchema, description="RESTAURANT_SLUG_TAKEN")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+    def post(self, data: dict[str, Any]) -> Restaurant:
+        """Add a restaurant."""
+        return restaurants_service.create_restaurant(actor=current_account(), data=data)
+
+
+@blp.route("/<restaurant_id>")
+class RestaurantById(MethodView):
+    @blp.response(200, RestaurantSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> Restaurant:
+        """Show a restaurant's details, hours and reservation terms."""
+        return restaurants_service.get_restaurant_details(restaurant_id=restaurant_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(RestaurantUpdateSchema(partial=True))
+    @blp.response(200, RestaurantAdminSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(409, schema=ErrorSchema, description="RESTAURANT_SLUG_TAKEN")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+    def patch(self, changes: dict[str, Any], restaurant_id: str) -> Restaurant:
+        """Edit a restaurant's profile, reservation terms or settings."""
+        return restaurants_service.update_restaurant(
+            actor=current_account(), restaurant_id=restaurant_id, changes=changes
+        )
+
+
+@blp.route("/<restaurant_id>/tables")
+class Tables(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, TableSchema(many=True))
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> list[DiningTable]:
+        """List the restaurant's tables, inactive ones included."""
+        return restaurants_service.list_tables(actor=current_account(), restaurant_id=restaurant_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(TableCreateSchema)
+    @blp.response(201, TableSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(409, schema=ErrorSchema, description="TABLE_NUMBER_TAKEN")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+    def post(self, data: dict[str, Any], restaurant_id: str) -> DiningTable:
+        """Add a table."""
+        return restaurants_service.create_table(actor=current_account(), restaurant_id=restaurant_id, data=data)
+
+
+@blp.route("/<restaurant_id>/tables/<table_id>")
+class TableById(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(TableUpdateSchema(partial=True))
+    @blp.response(200, TableSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, TABLE_NOT_FOUND")
+    @blp.alt_response(409, schema=ErrorSchema, description="TABLE_NUMBER_TAKEN")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+    def patch(self, changes: dict[str, Any], restaurant_id: str, table_id: str) -> DiningTable:
+        """Edit a table (seats, label, area, number, active flag)."""
+        return restaurants_service.update_table(
+            actor=current_account(), restaurant_id=restaurant_id, table_id=table_id, changes=changes
+        )
+
+    @auth_required(*STAFF)
+    @blp.response(200, TableRemovalSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, TABLE_NOT_FOUND")
+    def delete(self, restaurant_id: str, table_id: str) -> restaurants_service.TableRemoval:
+        """Delete a table, or deactivate it when bookings reference it."""
+        return restaurants_service.remove_table(actor=current_account(), restaurant_id=restaurant_id, table_id=table_id)
+
+
+@blp.route("/<restaurant_id>/hours")
+class Hours(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, HoursSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> Restaurant:
+        """Show the weekly service periods."""
+        return restaurants_service.get_opening_hours(actor=current_account(), restaurant_id=restaurant_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(HoursReplaceSchema)
+    @blp.response(200, HoursSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (overlapping or inverted periods)")
+    def put(self, body: dict[str, Any], restaurant_id: str) -> Restaurant:
+        """Replace the weekly service periods (days without one are closed)."""
+        return restaurants_service.replace_opening_hours(
+            actor=current_account(), restaurant_id=restaurant_id, periods=body["periods"]
+        )
+
+
+@blp.route("/<restaurant_id>/closures")
+class Closures(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, ClosureSchema(many=True))
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> list[SpecialHours]:
+        """List closures and special hours from today on."""
+        return restaurants_service.list_closures(actor=current_account(), restaurant_id=restaurant_id, now=_now())
+
+    @auth_required(*STAFF)
+    @blp.arguments(ClosureCreateSchema)
+    @blp.response(201, ClosureSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(409, schema=ErrorSchema, description="CLOSURE_EXISTS")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR, BAD_DATE (past)")
+    def post(self, closure: dict[str, Any], restaurant_id: str) -> SpecialHours:
+        """Close a day, or open it for one period only."""
+        return restaurants_service.add_closure(
+            actor=current_account(), restaurant_id=restaurant_id, closure=closure, now=_now()
+        )
+
+
+@blp.route("/<restaurant_id>/closures/<service_date>")
+class ClosureByDate(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, CLOSURE_NOT_FOUND")
+    def delete(self, restaurant_id: str, service_date: str) -> None:
+        """Remove a closure: the day follows the weekly hours again."""
+        restaurants_service.remove_closure(
+            actor=current_account(), restaurant_id=restaurant_id, service_date=service_date
+        )

@@ -1,0 +1,410 @@
+"""Restaurant wire shapes: seed 000's details (endpoint 8), the catalogue list, and staff input.
+
+The database keeps flat columns (`address`, `price_range` 1-4, `deposit_per_person_cents`);
+the wire groups them (`location`, `reservationInfo`) and speaks "$".."$$$$" and dollars.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, post_load, pre_dump, pre_load, validate, validates_schema
+
+from api.restaurants.models import WEEKDAYS
+from api.schemas import CamelCaseSchema, PaginationSchema
+
+MAX_PARTY_SIZE = 100
+
+
+def price_symbol(price_range: int) -> str:
+    return "$" * int(price_range)
+
+
+class PriceRange(fields.String):
+    """`"$"`..`"$$$$"` on the wire, 1-4 in Python and the database."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else price_symbol(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text not in {"$", "$$", "$$$", "$$$$"}:
+            raise ValidationError('Use "$", "$$", "$$$" or "$$$$".')
+        return len(text)
+
+
+class Dollars(fields.Number):
+    """Whole cents inside, a dollar number on the wire (25, or 12.5)."""
+
+    num_type = Decimal
+
+    def _format_num(self, value: Any) -> Decimal:
+        # Through str: the JSON float 19.99 means 19.99, not 19.989999999999998436805981327779591083526611328125.
+        return Decimal(str(value))
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | float | None:
+        if value is None:
+            return None
+        cents = int(value)
+        return cents // 100 if cents % 100 == 0 else cents / 100
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid number.")
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if not amount.is_finite() or amount < 0 or amount > 100_000:
+            raise ValidationError("Must be between 0 and 100000.")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError("At most two decimals.")
+        return int(amount * 100)
+
+
+class Whole(fields.Nested):
+    """A nested object that is always loaded complete, even inside a partial (PATCH) load."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any) -> Any:
+        return super()._deserialize(value, attr, data, partial=False, **kwargs)
+
+
+class Inline(fields.Nested):
+    """Nest a schema over the parent object itself: flat columns become one wire object."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
+        return obj
+
+
+HHMM = "%H:%M"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(value[k]) for k in value)
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class InputSchema(CamelCaseSchema):
+    """Input that PostgreSQL can store: a NUL character in any string is a 422, not a driver error."""
+
+    @pre_load
+    def _refuse_nul(self, data: Any, **kwargs: Any) -> Any:
+        if _has_nul(data):
+            raise ValidationError("Text may not contain NUL characters.")
+        return data
+
+
+# ---------------------------------------------------------------- output
+
+
+class DayHoursSchema(CamelCaseSchema):
+    is_open = fields.Boolean(required=True)
+    open_time = fields.Time(format=HHMM, allow_none=True, metadata={"example": "17:00"})
+    close_time = fields.Time(format=HHMM, allow_none=True, metadata={"example": "22:00"})
+
+
+class WeekSchema(CamelCaseSchema):
+    """Monday to Sunday; several service periods a day show the earliest opening and latest closing."""
+
+    monday = fields.Nested(DayHoursSchema)
+    tuesday = fields.Nested(DayHoursSchema)
+    wednesday = fields.Nested(DayHoursSchema)
+    thursday = fields.Nested(DayHoursSchema)
+    friday = fields.Nested(DayHoursSchema)
+    saturday = fields.Nested(DayHoursSchema)
+    sunday = fields.Nested(DayHoursSchema)
+
+    @pre_dump
+    def _from_restaurant(self, restaurant: Any, **kwargs: Any) -> dict[str, Any]:
+        return restaurant.weekly_hours
+
+
+class LocationSchema(CamelCaseSchema):
+    address = fields.String()
+    city = fields.String()
+    state = fields.String()
+    zip_code = fields.String()
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+
+
+class ReservationInfoSchema(CamelCaseSchema):
+    accepts_reservations = fields.Boolean()
+    deposit_per_person = Dollars(attribute="deposit_per_person_cents", metadata={"description": "Dollars"})
+    minimum_party_size = fields.Integer(attribute="min_party_size")
+    maximum_party_size = fields.Integer(attribute="max_party_size")
+    cancellation_policy = fields.String(metadata={"description": "Derived from the restaurant's refund policy"})
+
+
+class ReservationSummarySchema(CamelCaseSchema):
+    accepts_reservations = fields.Boolean()
+    deposit_per_person = Dollars(attribute="deposit_per_person_cents", metadata={"description": "Dollars"})
+
+
+class RestaurantSchema(CamelCaseSchema):
+    """Seed 000 endpoint 8: a restaurant's details, exactly."""
+
+    id = fields.UUID()
+    name = fields.String()
+    description = fields.String()
+    cuisine = fields.List(fields.String(), attribute="cuisines")
+    price_range = PriceRange(metadata={"example": "$$"})
+    rating = fields.Float()
+    review_count = fields.Integer()
+    images = fields.List(fields.String())
+    location = Inline(LocationSchema)
+    reservation_info = Inline(ReservationInfoSchema)
+    hours = Inline(WeekSchema)
+    features = fields.List(fields.String())
+
+
+class RestaurantSummarySchema(CamelCaseSchema):
+    """One restaurant in the catalogue list."""
+
+    id = fields.UUID()
+    name = fields.String()
+    description = fields.String()
+    cuisine = fields.List(fields.String(), attribute="cuisines")
+    price_range = PriceRange(metadata={"example": "$$"})
+    rating = fields.Float()
+    review_count = fields.Integer()
+    images = fields.List(fields.String())
+    location = Inline(LocationSchema)
+    reservation_info = Inline(ReservationSummarySchema)
+    features = fields.List(fields.String())
+
+
+class RestaurantPageSchema(CamelCaseSchema):
+    items = fields.List(fields.Nested(RestaurantSummarySchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class RefundTierSchema(InputSchema):
+    # The stored JSON uses the wire's camelCase keys, so load and dump straight to them.
+    min_hours_before = fields.Integer(
+        required=True, attribute="minHoursBefore", validate=validate.Range(min=0, max=24 * 90)
+    )
+    percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+
+
+class DurationRuleSchema(InputSchema):
+    max_party = fields.Integer(required=True, attribute="maxParty", validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+    minutes = fields.Integer(required=True, validate=validate.Range(min=15, max=720))
+
+
+class SettingsSchema(InputSchema):
+    """Booking settings that staff manage (not part of the seed's public shape)."""
+
+    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"), metadata={"example": "bella-notte"})
+    time_zone = fields.String(attribute="timezone", metadata={"example": "America/New_York"})
+    slot_minutes = fields.Integer(validate=validate.Range(min=5, max=240))
+    default_duration_minutes = fields.Integer(validate=validate.Range(min=15, max=720))
+    durations_by_party = fields.List(Whole(DurationRuleSchema), validate=validate.Length(max=10))
+    booking_horizon_days = fields.Integer(validate=validate.Range(min=1, max=730))
+    min_lead_minutes = fields.Integer(validate=validate.Range(min=0, max=30 * 24 * 60))
+    refund_policy = fields.List(Whole(RefundTierSchema), validate=validate.Length(max=10))
+    currency = fields.String(validate=validate.Regexp(r"^[a-z]{3}$"))
+    phone = fields.String(validate=validate.Length(max=40))
+    email = fields.String(validate=validate.Length(max=254))
+
+
+class RestaurantAdminSchema(RestaurantSchema):
+    """The details plus the staff-managed settings (answer to create and edit)."""
+
+    settings = Inline(SettingsSchema)
+
+
+# ---------------------------------------------------------------- input
+
+
+def _name_list() -> fields.List:
+    return fields.List(fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=20))
+
+
+class LocationInputSchema(InputSchema):
+    address = fields.String(validate=validate.Length(max=200))
+    city = fields.String(validate=validate.Length(max=100))
+    state = fields.String(validate=validate.Length(max=50))
+    zip_code = fields.String(validate=validate.Length(max=20))
+    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
+
+
+class ReservationInfoInputSchema(InputSchema):
+    accepts_reservations = fields.Boolean()
+    deposit_per_person = Dollars(metadata={"description": "Dollars, at most two decimals"})
+    minimum_party_size = fields.Integer(validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+    maximum_party_size = fields.Integer(validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+
+
+class RestaurantCreateSchema(InputSchema):
+    """A new restaurant (admin). Grouped like the details; returns flat model fields."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=5000))
+    cuisine = _name_list()
+    price_range = PriceRange()
+    rating = fields.Float(validate=validate.Range(min=0, max=5))
+    review_count = fields.Integer(validate=validate.Range(min=0))
+    images = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), validate=validate.Length(max=20))
+    features = _name_list()
+    location = fields.Nested(LocationInputSchema)
+    reservation_info = fields.Nested(ReservationInfoInputSchema)
+    settings = fields.Nested(SettingsSchema)
+
+    @validates_schema
+    def _refund_tiers_distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        tiers = (data.get("settings") or {}).get("refund_policy")
+        if tiers is None:
+            return
+        hours = [tier["minHoursBefore"] for tier in tiers]
+        if len(set(hours)) != len(hours):
+            raise ValidationError({"refundPolicy": ["Each minHoursBefore may appear once."]}, "settings")
+        ordered = sorted(tiers, key=lambda tier: -tier["minHoursBefore"])
+        percents = [tier["percent"] for tier in ordered]
+        if any(later > earlier for earlier, later in itertools.pairwise(percents)):
+            raise ValidationError(
+                {"refundPolicy": ["Cancelling later may not refund more than cancelling earlier."]}, "settings"
+            )
+
+    @post_load
+    def _flatten(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Turn the wire groups into model column names."""
+        flat: dict[str, Any] = {}
+        renames = {"cuisine": "cuisines"}
+        for key, value in data.items():
+            if key in {"location", "reservation_info", "settings"}:
+                continue
+            flat[renames.get(key, key)] = value
+        flat.update(data.get("location") or {})
+        info = data.get("reservation_info") or {}
+        info_renames = {
+            "deposit_per_person": "deposit_per_person_cents",
+            "minimum_party_size": "min_party_size",
+            "maximum_party_size": "max_party_size",
+        }
+        flat.update({info_renames.get(k, k): v for k, v in info.items()})
+        settings = dict(data.get("settings") or {})
+        if "refund_policy" in settings:
+            settings["refund_policy"] = sorted(settings["refund_policy"], key=lambda t: -t["minHoursBefore"])
+        if "durations_by_party" in settings:
+            settings["durations_by_party"] = sorted(settings["durations_by_party"], key=lambda r: r["maxParty"])
+        flat.update(settings)
+        return flat
+
+
+class RestaurantUpdateSchema(RestaurantCreateSchema):
+    """Any subset of the create fields (admin, or staff of the restaurant)."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class RestaurantListQuerySchema(InputSchema):
+    """Filters and paging for the catalogue; `cuisine` and `priceRange` may repeat (any of them matches)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cuisine = fields.List(fields.String(validate=validate.Length(min=1, max=60)), load_default=list)
+    price_range = fields.List(PriceRange(), load_default=list)
+    city = fields.String(validate=validate.Length(min=1, max=100))
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Part of the name"})
+
+
+# ---------------------------------------------------------------- tables
+
+
+class TableSchema(CamelCaseSchema):
+    id = fields.UUID()
+    number = fields.Integer()
+    label = fields.String()
+    min_seats = fields.Integer()
+    max_seats = fields.Integer()
+    area = fields.String()
+    is_active = fields.Boolean()
+
+
+class TableCreateSchema(InputSchema):
+    number = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    label = fields.String(validate=validate.Length(max=40))
+    min_seats = fields.Integer(validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+    max_seats = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+    area = fields.String(validate=validate.Length(min=1, max=60))
+    is_active = fields.Boolean()
+
+
+class TableUpdateSchema(TableCreateSchema):
+    number = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    max_seats = fields.Integer(validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+
+
+class TableRemovalSchema(CamelCaseSchema):
+    outcome = fields.String(
+        validate=validate.OneOf(["deleted", "deactivated"]),
+        metadata={"description": "deactivated when reservations or holds still reference the table"},
+    )
+    table = fields.Nested(TableSchema)
+
+
+# ---------------------------------------------------------------- hours and closures
+
+
+class PeriodSchema(InputSchema):
+    """One service period of a weekday (an `OpeningHours` row)."""
+
+    day = fields.String(required=True, validate=validate.OneOf(WEEKDAYS))
+    open_time = fields.Time(required=True, format=HHMM, attribute="opens_at", metadata={"example": "17:00"})
+    close_time = fields.Time(required=True, format=HHMM, attribute="closes_at", metadata={"example": "22:00"})
+
+    @validates_schema
+    def _closes_after_opens(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["closes_at"] <= data["opens_at"]:
+            raise ValidationError("closeTime must be after openTime (periods end by midnight).", "closeTime")
+
+
+class HoursReplaceSchema(InputSchema):
+    """The whole week: days without a period are closed."""
+
+    periods = fields.List(fields.Nested(PeriodSchema), required=True, validate=validate.Length(max=7 * 6))
+
+
+class HoursSchema(CamelCaseSchema):
+    """The service periods as stored, and the week as seed 000 shows it."""
+
+    periods = fields.List(fields.Nested(PeriodSchema), attribute="opening_hours")
+    hours = Inline(WeekSchema)
+
+
+class ClosureSchema(CamelCaseSchema):
+    date = fields.Date(attribute="service_date")
+    closed = fields.Boolean(
+        attribute="is_closed", metadata={"description": "true: closed all day; false: open only openTime-closeTime"}
+    )
+    open_time = fields.Time(format=HHMM, attribute="opens_at", allow_none=True)
+    close_time = fields.Time(format=HHMM, attribute="closes_at", allow_none=True)
+    reason = fields.String()
+
+
+class ClosureCreateSchema(InputSchema):
+    """Closed all day (no times) or open for one period instead of the week's hours."""
+
+    date = fields.Date(required=True, attribute="service_date")
+    open_time = fields.Time(format=HHMM, allow_none=True, attribute="opens_at")
+    close_time = fields.Time(format=HHMM, allow_none=True, attribute="closes_at")
+    reason = fields.String(validate=validate.Length(max=200), load_default="")
+
+    @validates_schema
+    def _both_or_neither(self, data: dict[str, Any], **kwargs: Any) -> None:
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if (opens is None) != (closes is None):
+            raise ValidationError("Give both openTime and closeTime, or neither for a full-day closure.", "closeTime")
+        if opens is not None and closes <= opens:
+            raise ValidationError("closeTime must be after openTime.", "closeTime")
