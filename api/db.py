@@ -108,9 +108,11 @@ def advisory_xact_lock(space: LockSpace, *parts: object, timeout_ms: int | None 
     if timeout_ms is None:
         timeout_ms = current_app.config["SETTINGS"].lock_timeout_ms
     session = db.session()
-    session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
+    # One round trip: psycopg2 sends both statements in one simple-query message, run in order
+    # (the booking path is round-trip bound; see docs/benchmarks.md, "Booking").
+    statement = text(f"SET LOCAL lock_timeout = {int(timeout_ms)}; SELECT pg_advisory_xact_lock(:key)")
     try:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(space, *parts)})
+        session.execute(statement, {"key": lock_key(space, *parts)})
     except OperationalError as err:
         if getattr(err.orig, "pgcode", None) == "55P03":  # lock_not_available
             raise LockTimeout() from err

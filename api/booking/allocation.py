@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from api.booking.models import OCCUPANCY_UNIQUE_CONSTRAINT, Hold, TableOccupancy
@@ -95,15 +95,48 @@ def tables_seating(restaurant: Restaurant, party_size: int) -> list[DiningTable]
     )
 
 
+def _build_candidates_query():  # type: ignore[no-untyped-def]
+    """Each active table that seats the party, with its live claims between two buckets."""
+    restaurant_id, now = bindparam("restaurant_id"), bindparam("now")
+    claimed = func.array_agg(TableOccupancy.slot_start).filter(TableOccupancy.slot_start.is_not(None))
+    return (
+        select(DiningTable, claimed)
+        .outerjoin(
+            TableOccupancy,
+            and_(
+                TableOccupancy.restaurant_id == restaurant_id,
+                TableOccupancy.table_id == DiningTable.id,
+                TableOccupancy.slot_start >= bindparam("first"),
+                TableOccupancy.slot_start <= bindparam("last"),
+                or_(TableOccupancy.expires_at.is_(None), TableOccupancy.expires_at > now),
+            ),
+        )
+        .where(
+            DiningTable.restaurant_id == restaurant_id,
+            DiningTable.is_active.is_(True),
+            DiningTable.min_seats <= bindparam("party_size"),
+            DiningTable.max_seats >= bindparam("party_size"),
+        )
+        .group_by(DiningTable.id)
+        .order_by(DiningTable.max_seats, DiningTable.number)
+    )
+
+
+# Built once, run with parameters: building a statement like this costs more CPU than the
+# database spends on it (docs/benchmarks.md, "Booking").
+_CANDIDATES = _build_candidates_query()
+
+
 def pick_table(*, restaurant: Restaurant, stay: Stay, party_size: int, now: datetime) -> DiningTable | None:
     """The best free table for the stay, or None. Call with the service-day lock held."""
-    candidates = tables_seating(restaurant, party_size)
-    if not candidates:
-        return None
     step = timedelta(minutes=restaurant.slot_minutes)
     before, after = stay.buckets[0] - step, stay.buckets[-1] + step
-    taken = taken_buckets(restaurant_id=restaurant.id, first=before, last=after, now=now)
-    free = [t for t in candidates if not any((t.id, b) in taken for b in stay.buckets)]
+    # One round trip: the candidates with their claims from the bucket before the stay to the
+    # bucket after it (the neighbours tell how fragmenting a choice is).
+    params = {"restaurant_id": restaurant.id, "first": before, "last": after, "now": now, "party_size": party_size}
+    rows = db.session.execute(_CANDIDATES, params).all()
+    taken = {(table.id, bucket) for table, buckets in rows for bucket in buckets or ()}
+    free = [table for table, _ in rows if not any((table.id, b) in taken for b in stay.buckets)]
     if not free:
         return None
 
@@ -125,7 +158,11 @@ def insert_claims(
     hold_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
 ) -> None:
-    """Claim the table for every bucket (flush). Raises 409 RACE_LOST if any bucket is taken."""
+    """Claim the table for every bucket. Raises 409 RACE_LOST if any bucket is taken.
+
+    No savepoint (it would cost two round trips on every booking): after RACE_LOST the
+    transaction is aborted, and the caller's `atomic()` rolls it back.
+    """
     rows = [
         {
             "restaurant_id": restaurant_id,
@@ -138,8 +175,8 @@ def insert_claims(
         for bucket in buckets
     ]
     try:
-        with db.session.begin_nested():
-            db.session.execute(insert(TableOccupancy), rows)
+        # The table's own INSERT, not the ORM's bulk path: no objects come of it, and it is cheaper.
+        db.session.execute(TableOccupancy.__table__.insert(), rows)
     except IntegrityError as err:
         if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == OCCUPANCY_UNIQUE_CONSTRAINT:
             raise Conflict(

@@ -2,10 +2,97 @@
 
 The Café Fausse website's endpoints (seed 003) are declared in this module; the app
 frontend's hold/confirm/cancel flow (seed 000) in `app_routes.py`, on the same blueprint.
+The website books without an account, at the restaurant named by `DEFAULT_RESTAURANT_SLUG`.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.accounts.authz import STAFF_ROLES, auth_required, current_account
+from api.booking import service
+from api.booking.schemas import (
+    AvailabilityQuerySchema,
+    AvailabilitySchema,
+    DayListQuerySchema,
+    ReservationCreatedSchema,
+    ReservationCreateSchema,
+    ReservationPageSchema,
+    ReservationSchema,
+)
+from api.extensions import limiter
+from api.schemas import ErrorSchema
+
 blp = Blueprint("reservations", __name__, url_prefix="/api/reservations", description="Reservations and holds")
+
+
+# A callable, so that each app reads its own settings (tests build several apps).
+def _booking_limit() -> str:
+    return current_app.config["SETTINGS"].ratelimit_booking
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_RATE_LIMITED = {"schema": ErrorSchema, "description": "RATE_LIMITED (with Retry-After)"}
+
+
+@blp.route("")
+class Reservations(MethodView):
+    @limiter.limit(_booking_limit)
+    @blp.arguments(ReservationCreateSchema)
+    @blp.response(201, ReservationCreatedSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND (the default restaurant is missing)")
+    @blp.alt_response(409, schema=ErrorSchema, description="FULLY_BOOKED or RACE_LOST")
+    @blp.alt_response(422, schema=ErrorSchema, description="BAD_TIME, BAD_GUESTS, BAD_EMAIL or VALIDATION_ERROR")
+    @blp.alt_response(429, **_RATE_LIMITED)
+    @blp.alt_response(503, schema=ErrorSchema, description="LOCK_TIMEOUT (retry after a second)")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Book a table: the time rounds down to its slot, the smallest free table that seats the party is taken."""
+        booking = service.BookingRequest(**body)
+        return service.create_reservation(restaurant=service.default_restaurant(), booking=booking, now=_now())
+
+    @auth_required(*STAFF_ROLES)
+    @blp.arguments(DayListQuerySchema, location="query")
+    @blp.response(200, ReservationPageSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff, or staff of another restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(422, schema=ErrorSchema, description="BAD_DATE, BAD_TIME (slot) or VALIDATION_ERROR")
+    def get(self, query: dict[str, Any]) -> service.ReservationPage:
+        """List a local day's reservations in time order, a page at a time (staff)."""
+        restaurant = service.restaurant_for_staff(actor=current_account(), restaurant_id=query.pop("restaurant_id"))
+        return service.list_day_reservations(
+            restaurant=restaurant,
+            service_date=query.pop("date"),
+            page=query.pop("page"),
+            page_size=query.pop("page_size"),
+            filters=service.DayListFilters(**query),
+        )
+
+
+@blp.route("/availability", methods=["GET"])
+@blp.arguments(AvailabilityQuerySchema, location="query")
+@blp.response(200, AvailabilitySchema)
+@blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND (the default restaurant is missing)")
+@blp.alt_response(422, schema=ErrorSchema, description="BAD_TIME (unparsable, past, closed or beyond the horizon)")
+def website_availability(query: dict[str, Any]) -> Any:
+    """Count the tables taken and free in the slot a time rounds down to."""
+    return service.availability_at(restaurant=service.default_restaurant(), time=query["time"], now=_now())
+
+
+@blp.route("/<uuid:reservation_id>", methods=["GET"])
+@auth_required(*STAFF_ROLES)
+@blp.response(200, ReservationSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="Not staff")
+@blp.alt_response(404, schema=ErrorSchema, description="RESERVATION_NOT_FOUND")
+def reservation_detail(reservation_id: Any) -> service.ReservationDetails:
+    """Show one reservation of your restaurant (staff)."""
+    return service.get_reservation(reservation_id=reservation_id, actor=current_account())

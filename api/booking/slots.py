@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, union_all
 
 from api.errors import ErrorCode, Unprocessable
 from api.extensions import db
@@ -98,23 +98,32 @@ def slot_from_local(service_date: date, wall_time: time, *, tz: ZoneInfo, slot_m
     return slot_at(instant, tz)
 
 
+def _build_periods_query():  # type: ignore[no-untyped-def]
+    # The day's exception (kind 0) and weekly periods (kind 1) in one query: the exception, if
+    # any, sorts first. Built once, run with parameters (every booking asks; docs/benchmarks.md).
+    restaurant_id = bindparam("restaurant_id")
+    special = select(literal(0).label("kind"), SpecialHours.opens_at, SpecialHours.closes_at).where(
+        SpecialHours.restaurant_id == restaurant_id, SpecialHours.service_date == bindparam("service_date")
+    )
+    weekly = select(literal(1).label("kind"), OpeningHours.opens_at, OpeningHours.closes_at).where(
+        OpeningHours.restaurant_id == restaurant_id, OpeningHours.weekday == bindparam("weekday")
+    )
+    return union_all(special, weekly).order_by("kind", "opens_at")
+
+
+_PERIODS = _build_periods_query()
+
+
 def periods_for(restaurant: Restaurant, service_date: date) -> list[Period]:
     """Opening periods on a local day: a dated exception wins over the weekly hours."""
-    special = db.session.scalar(
-        select(SpecialHours).where(
-            SpecialHours.restaurant_id == restaurant.id, SpecialHours.service_date == service_date
-        )
-    )
-    if special is not None:
-        if special.opens_at is None or special.closes_at is None:
+    params = {"restaurant_id": restaurant.id, "service_date": service_date, "weekday": service_date.weekday()}
+    rows = db.session.execute(_PERIODS, params).all()
+    if rows and rows[0].kind == 0:
+        exception = rows[0]
+        if exception.opens_at is None or exception.closes_at is None:
             return []
-        return [Period(special.opens_at, special.closes_at)]
-    rows = db.session.execute(
-        select(OpeningHours.opens_at, OpeningHours.closes_at)
-        .where(OpeningHours.restaurant_id == restaurant.id, OpeningHours.weekday == service_date.weekday())
-        .order_by(OpeningHours.opens_at)
-    )
-    return [Period(opens_at, closes_at) for opens_at, closes_at in rows]
+        return [Period(exception.opens_at, exception.closes_at)]
+    return [Period(opens_at, closes_at) for _, opens_at, closes_at in rows]
 
 
 def day_slots(restaurant: Restaurant, service_date: date, periods: list[Period] | None = None) -> list[Slot]:
