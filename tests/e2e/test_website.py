@@ -1,0 +1,94 @@
+"""The Café Fausse website in real headless Chromium (Debian's package, driven by Playwright) against gunicorn."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from api.booking.models import Reservation
+from api.db import atomic
+from api.extensions import db
+from api.newsletter.models import Subscriber
+from api.restaurants.demo import ensure_cafe_fausse
+from tests.support.live_server import gunicorn_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
+
+
+def next_friday_at_seven_local() -> str:
+    today = datetime.now(ZoneInfo("America/New_York")).date()
+    friday = today + timedelta(days=(4 - today.weekday()) % 7 or 7)
+    return f"{friday.isoformat()}T19:00"
+
+
+@pytest.fixture
+def site(make_app, committing_database):
+    app = make_app(database_url=committing_database)
+    with app.app_context():
+        with atomic():
+            ensure_cafe_fausse()
+        db.engine.dispose()
+    with gunicorn_server(committing_database, workers=2) as server:
+        yield server, app
+
+
+@pytest.fixture
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def test_a_guest_checks_availability_books_and_subscribes(site, page):
+    server, app = site
+    page.goto(server.url("/"))
+    assert page.title().startswith("Café Fausse")
+
+    page.fill("#time", next_friday_at_seven_local())
+    page.fill("#guests", "2")
+    page.click("#check")
+    page.wait_for_selector("#reservation-status.ok")
+    assert "30 of 30 tables free" in page.inner_text("#reservation-status")
+
+    page.fill("#name", "Ada Lovelace")
+    page.fill("#email", "ada@example.com")
+    page.click("#book")
+    page.wait_for_selector("#reservation-status:has-text('Booked')")
+    confirmation = page.inner_text("#reservation-status")
+    assert "FT-" in confirmation
+
+    page.fill("#guests", "40")
+    page.click("#book")
+    page.wait_for_selector("#reservation-status.error")
+    assert "parties of 1 to 12" in page.inner_text("#reservation-status")
+
+    page.fill("#newsletter-email", "ada@example.com")
+    page.click("#newsletter-form button")
+    page.wait_for_selector("#newsletter-status.ok")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "website.png"), full_page=True)
+
+    with app.app_context():
+        reservation = db.session.scalar(select(Reservation))
+        assert reservation.confirmation_code in confirmation
+        assert reservation.starts_at > datetime.now(UTC)
+        assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
+        db.engine.dispose()
