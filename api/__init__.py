@@ -47,6 +47,8 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": settings.database_url or "postgresql+psycopg2:///seatkeeper",
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
+            # Bound values (password hashes, token hashes) never reach a log line or an error message.
+            "hide_parameters": True,
             "connect_args": {"options": f"-c statement_timeout={settings.statement_timeout_ms}"},
         },
         "MAX_CONTENT_LENGTH": settings.max_content_length,
@@ -61,6 +63,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "JWT_SECRET_KEY": settings.jwt_secret_key,
         "RATELIMIT_ENABLED": settings.ratelimit_enabled,
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
+        "RATELIMIT_KEY_PREFIX": settings.ratelimit_key_prefix,
         "RATELIMIT_HEADERS_ENABLED": True,
         **dict(settings.extra),
     }
@@ -77,6 +80,10 @@ def register_extensions(app: Flask) -> None:
 
     register_jwt_handlers(app)
 
+    from api.payments.gateway import create_gateway
+
+    create_gateway(app)  # Stripe when STRIPE_SECRET_KEY is set, else the local fake
+
     # Swagger UI from the wheel's own files, so /docs works offline.
     @app.route("/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str) -> Any:
@@ -84,19 +91,59 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from api.accounts.routes import admin_blp as admin_users_blp
+    from api.accounts.routes import blp as auth_blp
     from api.health.routes import blp as health_blp
+    from api.newsletter.routes import blp as newsletter_blp
 
-    for blueprint in (health_blp,):
+    for blueprint in (health_blp, auth_blp, admin_users_blp):
         api.register_blueprint(blueprint)
+
+    # The reservations blueprint: the website's routes (booking/routes.py). The app frontend's
+    # routes attach to the same `blp` from booking/app_routes.py, imported before this line.
+    from api.booking import app_routes  # noqa: F401  (attaches the app frontend's routes to `blp`)
+    from api.booking.routes import blp as reservations_blp
+
+    api.register_blueprint(reservations_blp)
+    api.register_blueprint(newsletter_blp)
+
+    # Catalogue and discovery; werkzeug matches /api/restaurants/discovery before /<restaurant_id>.
+    from api.discovery.routes import blp as discovery_blp
+    from api.restaurants.routes import blp as restaurants_blp
+
+    api.register_blueprint(restaurants_blp)
+    api.register_blueprint(discovery_blp)
+
+    from api.payments.routes import blp as payments_blp
+
+    api.register_blueprint(payments_blp)
+    if app.config["SETTINGS"].bench_endpoints_enabled:
+        from api.benchmark.routes import blp as bench_blp  # bench/booking.py's baseline; never in production
+
+        api.register_blueprint(bench_blp)
+
+    from api.web.routes import blp as web_blp
+
+    app.register_blueprint(web_blp)  # HTML, not part of the JSON API or its spec
 
 
 def register_background_work() -> None:
     """Each domain registers its outbox handlers and periodic jobs (the worker imports no domain)."""
+    from api.accounts import service as accounts_service
     from api.booking import lifecycle, notifications
     from api.outbox.service import register_periodic
 
     notifications.register()
     register_periodic("complete-finished-reservations", 60, lifecycle.complete_finished_reservations)
+    register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))
+
+    from api.booking import checkout, holds
+    from api.idempotency import service as idempotency_service
+
+    checkout.register()  # payment webhooks drive the deposit reconciler
+    register_periodic("purge-expired-holds", 60, holds.purge_expired_holds_everywhere)
+    register_periodic("reconcile-payments", 60, checkout.reconcile_payments)
+    register_periodic("purge-idempotency-keys", 3600, idempotency_service.purge_expired_keys)
 
 
 def register_cli(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 - `seed`: demo data (idempotent).
 - `create-admin EMAIL`: an admin account (password prompted, or from --password-env).
+- `prune-tokens`: delete expired refresh tokens.
 - worker commands are registered by the domains that own them (see `register_commands`).
 """
 
@@ -17,14 +18,16 @@ from api.db import atomic
 
 @click.command("seed")
 def seed_command() -> None:
-    """Load demo data: Café Fausse and the admin from SEED_ADMIN_EMAIL/SEED_ADMIN_PASSWORD."""
+    """Load demo data: Café Fausse, ~100 demo restaurants, and the admin from SEED_ADMIN_EMAIL/SEED_ADMIN_PASSWORD."""
     from api.accounts import service as accounts_service
-    from api.restaurants.demo import ensure_cafe_fausse
+    from api.restaurants.demo import ensure_cafe_fausse, ensure_demo_catalogue
 
     settings = current_app.config["SETTINGS"]
     with atomic():
         _, created = ensure_cafe_fausse()
         click.echo("Café Fausse: created" if created else "Café Fausse: already there")
+        added, present = ensure_demo_catalogue()
+        click.echo(f"demo catalogue: {added} restaurants created, {present} already there")
         if settings.seed_admin_password:
             _, created = accounts_service.ensure_admin(
                 email=settings.seed_admin_email, password=settings.seed_admin_password
@@ -74,7 +77,59 @@ def worker_command(once: bool, poll: float) -> None:
     worker.run_forever(poll_seconds=poll, should_stop=lambda: stopping)
 
 
+@click.command("prune-tokens")
+def prune_tokens_command() -> None:
+    """Delete expired refresh tokens (the worker also does this hourly)."""
+    from datetime import UTC, datetime
+
+    from api.accounts import service as accounts_service
+
+    click.echo(f"deleted {accounts_service.prune_refresh_tokens(now=datetime.now(UTC))} expired refresh token(s)")
+
+
+@click.command("purge-holds")
+def purge_holds_command() -> None:
+    """Delete expired holds (they stopped counting when they expired; the worker also does this)."""
+    from datetime import UTC, datetime
+
+    from api.booking import holds
+
+    click.echo(f"deleted {holds.purge_expired_holds_everywhere(datetime.now(UTC))} expired hold(s)")
+
+
+@click.command("reconcile-payments")
+def reconcile_payments_command() -> None:
+    """Finish, void or refund deposits a crash left half done (the worker also does this)."""
+    from datetime import UTC, datetime
+
+    from api.booking import checkout
+
+    report = checkout.reconcile_payments(datetime.now(UTC))
+    click.echo(
+        f"captured {report.captured}, voided {report.voided}, refunded {report.refunded}, "
+        f"marked paid {report.marked_paid}, waiting {report.waiting}, errors {report.errors}"
+    )
+
+
+@click.command("purge-idempotency-keys")
+def purge_idempotency_keys_command() -> None:
+    """Delete Idempotency-Key records older than their 24 h lifetime (the worker also does this)."""
+    from datetime import UTC, datetime
+
+    from api.idempotency import service as idempotency_service
+
+    click.echo(f"deleted {idempotency_service.purge_expired_keys(datetime.now(UTC))} expired key(s)")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command to the app."""
-    for command in (seed_command, create_admin_command, worker_command):
+    for command in (
+        seed_command,
+        create_admin_command,
+        worker_command,
+        prune_tokens_command,
+        purge_holds_command,
+        reconcile_payments_command,
+        purge_idempotency_keys_command,
+    ):
         app.cli.add_command(command)

@@ -35,6 +35,7 @@ class Settings:
     refresh_cookie_secure: bool = True
     ratelimit_enabled: bool = True
     ratelimit_storage_uri: str = "memory://"
+    ratelimit_key_prefix: str = "seatkeeper"
     ratelimit_login: str = "5 per minute"
     ratelimit_register: str = "10 per hour"
     ratelimit_refresh: str = "30 per minute"
@@ -55,6 +56,20 @@ class Settings:
     seed_admin_password: str = ""
     # Test-only switch for the negative-control race: the unique constraint must hold alone.
     disable_allocation_lock: bool = False
+    # The restaurant the Café Fausse website (seed 003) books at: it sends no restaurant id.
+    default_restaurant_slug: str = "cafe-fausse"
+    # Bench-only: registers POST /api/_bench/insert, the baseline of bench/booking.py. Never in production.
+    bench_endpoints_enabled: bool = False
+    # Idempotency-Key: how long a key is remembered, and how long a first request may run
+    # before a retry with the same key may take over (its worker died without answering).
+    idempotency_ttl_hours: int = 24
+    idempotency_lease_seconds: int = 90
+    # Deposit checkout: a payment left pending/authorized without a reservation is repaired by
+    # the reconciler only once it is this old (a live confirmation finishes well within it).
+    checkout_grace_seconds: int = 120
+    # Test-only (read only when ENV=test): make the deposit confirmation fail at a named step,
+    # "<step>" raises, "<step>:exit" kills the process (see api/booking/checkout.py).
+    fault_injection_point: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -92,3 +107,7 @@ class Settings:
                 raise RuntimeError("JWT_SECRET_KEY must be set to 32+ random characters in production")
             if not self.database_url:
                 raise RuntimeError("DATABASE_URL must be set in production")
+            if self.stripe_secret_key and not self.stripe_webhook_secret:
+                raise RuntimeError("STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY (webhooks are verified)")
+            if self.disable_allocation_lock or self.bench_endpoints_enabled:
+                raise RuntimeError("DISABLE_ALLOCATION_LOCK and BENCH_ENDPOINTS_ENABLED are test/bench-only")

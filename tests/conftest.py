@@ -126,13 +126,15 @@ def _make_user(role: Role, email: str, restaurant_id: Any = None) -> User:
         restaurant_id=restaurant_id,
     )
     db.session.add(user)
-    db.session.flush()
+    # In the test transaction a commit only releases the savepoint: the row survives a later
+    # rollback caused by an error response, and still vanishes when the test ends.
+    db.session.commit()
     return user
 
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
-    """Create a user (flushed, inside the test transaction)."""
+    """Create a user inside the test transaction."""
 
     def factory(role: Role = Role.CUSTOMER, email: str | None = None, restaurant_id: Any = None) -> User:
         email = email or f"{role}-{datetime.now(UTC).timestamp()}-{id(object())}@example.com"

@@ -1,0 +1,539 @@
+"""Authorisation matrix: every route of the app, tried by every kind of caller, must answer as listed here.
+
+HOW TO ADD YOUR ROUTE (one line in MATRIX, plus a request builder if it needs one)
+
+1. Find the rule exactly as Flask spells it: `flask --app wsgi routes`, or run this file and copy
+   the line it prints for your route (`test_every_route_has_a_matrix_entry` fails, on purpose,
+   for every route without an entry; it also fails for entries whose route no longer exists).
+2. Add `(METHOD, rule): (access, builder)` under your domain's heading in MATRIX. `access` is a
+   preset from tests/support/authz.py; each takes the success status `ok` (an int, or a set such
+   as {200, 409} when the outcome legitimately varies) and per-persona overrides:
+       public(ok)        anyone, token or not (tokens are not looked at)
+       optional_auth(ok) anyone; a token is used when sent, so an expired/tampered one gets 401
+       signed_in(ok)     any signed-in user; no/expired/tampered token 401
+       staff_only(ok)    staff of ctx.restaurant and admins; customers 403
+       admin_only(ok)    admins; customers and staff 403
+       owner_or_404(ok)  the resource is ctx.customer's (at ctx.restaurant): owner, staff, admin `ok`;
+                         the other customer 404 (never 403: ids must not be probeable)
+   e.g. `owner_or_404(staff=404)` for a customer's private thing staff may not see, or
+   `signed_in(201, staff=403)`.
+3. `builder` is None when the rule has no path parameters and needs no body; otherwise the name
+   of a function decorated with `@builder` below: `(ctx, who) -> Req(path=, json=, query=,
+   headers=, cookies=)`. It is called once per persona, so create a fresh resource there when
+   the call changes state (a cancel, a delete). `ctx` has ctx.customer, ctx.other_customer,
+   ctx.staff, ctx.admin, ctx.restaurant (Café Fausse, where ctx.staff works), ctx.make_user,
+   ctx.now, ctx.unique(prefix) and ctx.once(key, factory) for setup shared by all personas.
+   Rows you create yourself: call ctx.keep() afterwards (an error response would roll them back).
+4. Run `.venv/bin/pytest tests/test_authz_matrix.py -q`.
+
+Personas, in order: anonymous (no token), expired (the customer's token, expired), tampered (the
+customer's token with its payload changed to claim the admin), customer, other (customer),
+staff, admin. A refused token must also carry its code: UNAUTHORIZED, TOKEN_EXPIRED, TOKEN_INVALID.
+Skipped: `static`, the Swagger UI under /docs, /openapi.json.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+
+from api.accounts import service as accounts_service
+from api.accounts.models import Role, User
+from api.extensions import db
+from api.restaurants.demo import ensure_cafe_fausse
+from tests.support.authz import (
+    PERSONAS,
+    TOKEN_ERROR_CODES,
+    Access,
+    Builder,
+    Ctx,
+    Req,
+    admin_only,
+    matches,
+    optional_auth,  # noqa: F401  (part of the table's vocabulary)
+    owner_or_404,
+    persona_headers,
+    public,
+    signed_in,
+    staff_only,
+)
+
+# fmt: off
+MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
+    # --- health ---------------------------------------------------------------------------------
+    ("GET",   "/health"):                                  (public(),          None),
+    ("GET",   "/health/ready"):                            (public(),          None),
+    # --- the Café Fausse website page (HTML) --------------------------------------------------
+    ("GET",   "/"):                                        (public(),          None),
+    # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
+    ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
+    ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
+    ("POST",  "/api/auth/refresh"):                        (public(),          "fresh_refresh_cookie"),
+    ("POST",  "/api/auth/logout"):                         (public(204),       "fresh_refresh_cookie"),
+    ("GET",   "/api/auth/me"):                             (signed_in(),       None),
+    # --- accounts: user management ----------------------------------------------------------------
+    ("GET",   "/api/admin/users"):                         (admin_only(),      None),
+    ("PATCH", "/api/admin/users/<uuid:user_id>"):          (admin_only(),      "patch_fresh_customer"),
+    # --- booking: the app frontend's flow (seed 000; api/booking/app_routes.py) --------------------
+    ("POST",   "/api/reservations/availability"):              (public(),                  "app_availability"),
+    ("POST",   "/api/reservations/hold"):                      (signed_in(201, other=403), "app_hold"),
+    ("GET",    "/api/reservations/hold/active"):               (signed_in(other=403),      "app_active_hold"),
+    ("POST",   "/api/reservations/confirm"):                   (signed_in(201, other=403), "app_confirm"),
+    ("GET",    "/api/reservations/user/<user_id>"):            (signed_in(other=403),      "app_user_reservations"),
+    ("DELETE", "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_cancel"),
+    ("GET",    "/api/reservations/<uuid:reservation_id>/refund-quote"): (owner_or_404(),   "app_refund_quote"),
+    # --- booking: the Café Fausse website (seed 003; api/booking/routes.py) -------------------------
+    ("POST",   "/api/reservations"):                           (public(201),               "website_booking"),
+    ("GET",    "/api/reservations"):                           (staff_only(),              "website_day_list"),
+    ("GET",    "/api/reservations/availability"):              (public(),                  "website_availability"),
+    ("GET",    "/api/reservations/<uuid:reservation_id>"):     (staff_only(),              "website_reservation"),
+    # --- newsletter (seed 003; api/newsletter/routes.py) -------------------------------------------
+    ("POST",   "/api/newsletter"):                             (public(),                  "newsletter_signup"),
+    ("POST",   "/api/newsletter/unsubscribe"):                 (public(),                  "newsletter_token"),
+    # --- payments: the gateway's webhook, authenticated by its Stripe-Signature, never a token -----
+    ("POST",   "/api/payments/webhook"):                   (public(),                  "signed_webhook_event"),
+    # --- restaurants: the catalogue, tables, hours, closures (api/restaurants/routes.py) -------------
+    ("GET",    "/api/restaurants"):                                         (public(),          None),
+    ("POST",   "/api/restaurants"):                                         (admin_only(201),   "new_restaurant"),
+    ("GET",    "/api/restaurants/<restaurant_id>"):                         (public(),          "restaurant_path"),
+    ("PATCH",  "/api/restaurants/<restaurant_id>"):                         (staff_only(),      "patch_restaurant"),
+    ("GET",    "/api/restaurants/<restaurant_id>/tables"):                  (staff_only(),      "restaurant_tables"),
+    ("POST",   "/api/restaurants/<restaurant_id>/tables"):                  (staff_only(201),   "new_table"),
+    ("PATCH",  "/api/restaurants/<restaurant_id>/tables/<table_id>"):       (staff_only(),      "patch_table"),
+    ("DELETE", "/api/restaurants/<restaurant_id>/tables/<table_id>"):       (staff_only(),      "delete_fresh_table"),
+    ("GET",    "/api/restaurants/<restaurant_id>/hours"):                   (staff_only(),      "restaurant_hours"),
+    ("PUT",    "/api/restaurants/<restaurant_id>/hours"):                   (staff_only(),      "replace_hours"),
+    ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
+    ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
+    ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
+    # --- discovery: feed, swipes, preferences (api/discovery/routes.py); userId must be the caller's --
+    ("GET",    "/api/restaurants/discovery"):                     (signed_in(),          None),
+    ("POST",   "/api/restaurants/<restaurant_id>/swipe"):         (signed_in(other=403), "swipe_for_customer"),
+    ("GET",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "customer_preferences"),
+    ("PUT",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "put_customer_preferences"),
+}
+# fmt: on
+
+
+# ----------------------------------------------------------------------------------------------
+# Request builders: `@builder def name(ctx, who) -> Req`, referenced by name in MATRIX.
+# ----------------------------------------------------------------------------------------------
+
+BUILDERS: dict[str, Builder] = {}
+PASSWORD = "correct horse battery staple"  # every persona's password
+
+
+def builder(fn: Builder) -> Builder:
+    BUILDERS[fn.__name__] = fn
+    return fn
+
+
+# --- accounts ---
+
+
+@builder
+def new_account(ctx: Ctx, who: str) -> Req:
+    return Req(json={"email": f"{ctx.unique('new')}@example.com", "password": "a long enough passphrase"})
+
+
+@builder
+def customer_credentials(ctx: Ctx, who: str) -> Req:
+    return Req(json={"email": ctx.customer.email, "password": PASSWORD})
+
+
+@builder
+def fresh_refresh_cookie(ctx: Ctx, who: str) -> Req:
+    signed_in_ = accounts_service.sign_in(email=ctx.customer.email, password=PASSWORD, now=ctx.now)
+    return Req(cookies={"refresh_token": signed_in_.refresh_token})
+
+
+@builder
+def patch_fresh_customer(ctx: Ctx, who: str) -> Req:
+    target = ctx.make_user(Role.CUSTOMER)
+    ctx.keep()
+    return Req(path=f"/api/admin/users/{target.id}", json={"isActive": False})
+
+
+# --- booking: the app frontend's flow ---
+
+
+def _app_day(ctx: Ctx) -> str:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    return (ctx.now.astimezone(ZoneInfo(ctx.restaurant.timezone)).date() + timedelta(days=7)).isoformat()
+
+
+def _app_hold(ctx: Ctx, guest: User, wall: str = "19:00") -> Any:
+    from datetime import date, time
+
+    from api.booking import holds
+
+    return holds.create_hold(
+        actor=guest,
+        user_id=None,
+        restaurant_id=ctx.restaurant.id,
+        service_date=date.fromisoformat(_app_day(ctx)),
+        wall_time=time.fromisoformat(wall),
+        party_size=2,
+        now=ctx.now,
+    ).hold
+
+
+def _app_reservation(ctx: Ctx, wall: str = "19:00") -> Any:
+    """A paid app reservation of ctx.customer at ctx.restaurant (hold + confirm through the services)."""
+    from api.booking import checkout
+
+    guest = ctx.customer
+    hold_id = _app_hold(ctx, guest, wall).id
+    reservation = checkout.confirm_reservation(
+        actor=guest, hold_id=hold_id, user_id=None, payment_method="pm_card_visa", special_requests="", now=ctx.now
+    ).reservation
+    ctx.keep()
+    return reservation
+
+
+@builder
+def app_availability(ctx: Ctx, who: str) -> Req:
+    return Req(json={"restaurantId": str(ctx.restaurant.id), "date": _app_day(ctx), "partySize": 2})
+
+
+@builder
+def app_hold(ctx: Ctx, who: str) -> Req:
+    # The customer (and the refused tokens) hold for the customer; the other customer tries to hold
+    # for them too (403 USER_MISMATCH); staff and admins hold for a fresh guest.
+    guest = ctx.make_user(Role.CUSTOMER) if who in ("staff", "admin") else ctx.customer
+    ctx.keep()
+    return Req(
+        json={
+            "userId": str(guest.id),
+            "restaurantId": str(ctx.restaurant.id),
+            "date": _app_day(ctx),
+            "time": "19:00",
+            "partySize": 2,
+        }
+    )
+
+
+@builder
+def app_active_hold(ctx: Ctx, who: str) -> Req:
+    ctx.once("customer_hold", lambda: _app_hold(ctx, ctx.customer))
+    return Req(query={"userId": str(ctx.customer.id)})
+
+
+@builder
+def app_confirm(ctx: Ctx, who: str) -> Req:
+    # One hold of the customer: the first successful caller confirms it, the later ones get the
+    # same reservation back (confirming is idempotent per hold).
+    hold_id = ctx.once("customer_hold", lambda: _app_hold(ctx, ctx.customer).id)
+    return Req(
+        json={
+            "holdId": str(hold_id),
+            "userId": str(ctx.customer.id),
+            "paymentMethod": {"type": "credit-card", "token": "pm_card_visa"},
+        }
+    )
+
+
+@builder
+def app_user_reservations(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/user/{ctx.customer.id}", query={"filter": "upcoming"})
+
+
+@builder
+def app_cancel(ctx: Ctx, who: str) -> Req:
+    reservation = _app_reservation(ctx)  # a fresh one per caller: cancelling changes it
+    return Req(path=f"/api/reservations/{reservation.id}", json={})
+
+
+@builder
+def app_refund_quote(ctx: Ctx, who: str) -> Req:
+    reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
+    return Req(path=f"/api/reservations/{reservation.id}/refund-quote")
+
+
+# --- booking: the Café Fausse website, and its newsletter ---
+
+
+def _website_time(ctx: Ctx, wall: str = "19:00") -> str:
+    """A local date and time at ctx.restaurant a week ahead (no offset: the restaurant's wall clock)."""
+    return f"{_app_day(ctx)}T{wall}:00"
+
+
+@builder
+def website_booking(ctx: Ctx, who: str) -> Req:
+    email = f"{ctx.unique(who)}@example.com"
+    return Req(json={"time": _website_time(ctx), "guests": 2, "name": "Matrix", "email": email})
+
+
+@builder
+def website_day_list(ctx: Ctx, who: str) -> Req:
+    return Req(query={"date": _app_day(ctx), "page": 1, "page_size": 10})
+
+
+@builder
+def website_availability(ctx: Ctx, who: str) -> Req:
+    return Req(query={"time": _website_time(ctx, "19:12")})
+
+
+def _website_reservation(ctx: Ctx) -> Any:
+    from datetime import datetime
+
+    from api.booking import service as booking_service
+
+    booking = booking_service.BookingRequest(
+        time=datetime.fromisoformat(_website_time(ctx, "20:00")), guests=2, name="Matrix", email="matrix@example.com"
+    )
+    return booking_service.create_reservation(restaurant=ctx.restaurant, booking=booking, now=ctx.now)
+
+
+@builder
+def website_reservation(ctx: Ctx, who: str) -> Req:
+    reservation = ctx.once("website_reservation", lambda: _website_reservation(ctx))
+    return Req(path=f"/api/reservations/{reservation.id}")
+
+
+@builder
+def newsletter_signup(ctx: Ctx, who: str) -> Req:
+    return Req(json={"email": f"{ctx.unique(who)}@example.com", "name": "Matrix"})
+
+
+@builder
+def newsletter_token(ctx: Ctx, who: str) -> Req:
+    from sqlalchemy import select
+
+    from api.newsletter import service as newsletter_service
+    from api.newsletter.models import Subscriber
+
+    signup = newsletter_service.subscribe(email=f"{ctx.unique(who)}@example.com", now=ctx.now)
+    token = db.session.scalar(select(Subscriber.unsubscribe_token).where(Subscriber.id == signup.subscriber_id))
+    return Req(json={"token": token})
+
+
+# --- payments ---
+
+
+@builder
+def signed_webhook_event(ctx: Ctx, who: str) -> Req:
+    """A gateway event signed with the webhook secret (Stripe's scheme); a new event id per caller."""
+    from flask import current_app
+
+    from api.payments.gateway import DEV_WEBHOOK_SECRET, sign_webhook_payload
+
+    event = {
+        "id": ctx.unique("evt"),
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": "pi_matrix", "object": "payment_intent", "metadata": {}}},
+    }
+    secret = current_app.config["SETTINGS"].stripe_webhook_secret or DEV_WEBHOOK_SECRET
+    body = current_app.json.dumps(event)  # what the test client sends for `json=`
+    return Req(json=event, headers={"Stripe-Signature": sign_webhook_payload(body, secret)})
+
+
+# --- restaurants and discovery ---
+
+_matrix_numbers = itertools.count(1)  # table numbers and closure days no other caller uses
+
+
+def _restaurant_path(ctx: Ctx, suffix: str = "") -> str:
+    return f"/api/restaurants/{ctx.restaurant.id}{suffix}"
+
+
+def _future_day(ctx: Ctx) -> str:
+    from datetime import timedelta
+
+    return (ctx.now.date() + timedelta(days=30 + next(_matrix_numbers))).isoformat()
+
+
+@builder
+def new_restaurant(ctx: Ctx, who: str) -> Req:
+    return Req(json={"name": ctx.unique("Matrix Bistro"), "cuisine": ["Italian"], "priceRange": "$$"})
+
+
+@builder
+def restaurant_path(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx))
+
+
+@builder
+def patch_restaurant(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx), json={"description": f"Edited by {who}."})
+
+
+@builder
+def restaurant_tables(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/tables"))
+
+
+@builder
+def new_table(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/tables"), json={"number": 1000 + next(_matrix_numbers), "maxSeats": 4})
+
+
+@builder
+def patch_table(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, f"/tables/{ctx.restaurant.tables[0].id}"), json={"label": "T1"})
+
+
+@builder
+def delete_fresh_table(ctx: Ctx, who: str) -> Req:
+    from api.restaurants.models import DiningTable
+
+    table = DiningTable(restaurant_id=ctx.restaurant.id, number=1000 + next(_matrix_numbers), max_seats=2)
+    db.session.add(table)
+    ctx.keep()
+    return Req(path=_restaurant_path(ctx, f"/tables/{table.id}"))
+
+
+@builder
+def restaurant_hours(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/hours"))
+
+
+@builder
+def replace_hours(ctx: Ctx, who: str) -> Req:
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    periods = [{"day": day, "openTime": "17:00", "closeTime": "23:00"} for day in days]
+    return Req(path=_restaurant_path(ctx, "/hours"), json={"periods": periods})
+
+
+@builder
+def restaurant_closures(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/closures"))
+
+
+@builder
+def new_closure(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/closures"), json={"date": _future_day(ctx), "reason": "Matrix"})
+
+
+@builder
+def delete_fresh_closure(ctx: Ctx, who: str) -> Req:
+    from datetime import date
+
+    from api.restaurants.models import SpecialHours
+
+    day = _future_day(ctx)
+    db.session.add(SpecialHours(restaurant_id=ctx.restaurant.id, service_date=date.fromisoformat(day), reason="x"))
+    ctx.keep()
+    return Req(path=_restaurant_path(ctx, f"/closures/{day}"))
+
+
+@builder
+def swipe_for_customer(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/swipe"), json={"userId": str(ctx.customer.id), "action": "like"})
+
+
+@builder
+def customer_preferences(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/users/{ctx.customer.id}/preferences")
+
+
+@builder
+def put_customer_preferences(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/users/{ctx.customer.id}/preferences", json={"cuisines": ["Italian"], "priceRanges": ["$$"]})
+
+
+# ----------------------------------------------------------------------------------------------
+# The tests
+# ----------------------------------------------------------------------------------------------
+
+
+def _skipped(rule: Any) -> bool:
+    return rule.endpoint == "static" or rule.rule.startswith("/docs") or rule.rule == "/openapi.json"
+
+
+def _routes(app: Any) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if not _skipped(rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+@functools.cache
+def _password_hash() -> str:
+    return PasswordHasher().hash(PASSWORD)
+
+
+def _make_user(role: Role = Role.CUSTOMER, email: str | None = None, restaurant_id: Any = None) -> User:
+    """conftest's make_user, minus one argon2 hash per user (the matrix makes many)."""
+    email = (email or f"{Ctx.unique(str(role))}@example.com").lower()
+    user = User(email=email, password_hash=_password_hash(), name=email.split("@")[0], role=role)
+    user.restaurant_id = restaurant_id
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@pytest.fixture
+def ctx(app) -> Ctx:
+    restaurant, _ = ensure_cafe_fausse()
+    context = Ctx(
+        customer=_make_user(Role.CUSTOMER, "guest@example.com"),
+        other_customer=_make_user(Role.CUSTOMER, "other-guest@example.com"),
+        staff=_make_user(Role.STAFF, "staff@example.com", restaurant_id=restaurant.id),
+        admin=_make_user(Role.ADMIN, "admin@example.com"),
+        restaurant=restaurant,
+        make_user=_make_user,
+    )
+    context.keep()
+    return context
+
+
+def test_every_route_has_a_matrix_entry(app):
+    routes = _routes(app)
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    lines = []
+    if missing:
+        lines.append("Routes without an entry (add them to MATRIX with the right access; see the file's docstring):")
+        lines += [f'    ("{method}", "{rule}"): (signed_in(), None),' for method, rule in missing]
+    if stale:
+        lines.append("Entries for routes that do not exist (remove them, or fix the rule's spelling):")
+        lines += [f'    ("{method}", "{rule}")' for method, rule in stale]
+    assert not lines, "\n".join(lines)
+
+
+def test_every_named_builder_exists():
+    unknown = sorted({name for _, name in MATRIX.values() if name is not None} - BUILDERS.keys())
+    assert not unknown, f"MATRIX names builders that are not defined with @builder: {unknown}"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda route: f"{route[0]} {route[1]}")
+def test_route_answers_each_caller_as_the_matrix_says(route, app, ctx):
+    method, rule = route
+    access, builder_name = MATRIX[route]
+    build = BUILDERS.get(builder_name) if builder_name else None
+    problems: list[str] = []
+    for who in PERSONAS:
+        request = build(ctx, who) if build else Req()
+        path = request.path or rule
+        assert "<" not in path, f"{rule} has path parameters: give it a request builder"
+        client = app.test_client()
+        for name, value in request.cookies.items():
+            client.set_cookie(name, value)
+        response = client.open(
+            path,
+            method=method,
+            json=request.json,
+            query_string=request.query,
+            headers={**persona_headers(ctx, who), **request.headers},
+        )
+        expected = access[who]
+        status = response.status_code
+        body = response.get_json(silent=True) if response.is_json else None
+        code = body.get("code") if isinstance(body, dict) else None
+        if not matches(expected, status):
+            problems.append(f"  {who:<9} expected {expected}, got {status} {code or ''}")
+        elif status == 401 and who in TOKEN_ERROR_CODES and code != TOKEN_ERROR_CODES[who]:
+            problems.append(f"  {who:<9} 401 should say {TOKEN_ERROR_CODES[who]}, says {code}")
+        if status >= 400 and not (isinstance(body, dict) and {"code", "message", "details"} <= body.keys()):
+            problems.append(f"  {who:<9} {status} is not the JSON error envelope")
+    assert not problems, f"{method} {rule}:\n" + "\n".join(problems)
