@@ -59,7 +59,11 @@ def atomic() -> Iterator[None]:
 
     Refuses to nest so that one use case calling another fails loudly instead of
     committing halfway. Reads made before (the auth lookup) are part of the same transaction.
+    A lock wait that outlasts `lock_timeout` (the SET LOCAL lasts the whole transaction, so it
+    also bounds row locks), or a deadlock PostgreSQL broke, becomes 503 LOCK_TIMEOUT: the
+    client may retry, and nothing was written.
     """
+    from api.errors import LockTimeout
     from api.extensions import db
 
     session = db.session()
@@ -69,11 +73,20 @@ def atomic() -> Iterator[None]:
     try:
         yield
         session.commit()
+    except OperationalError as err:
+        session.rollback()
+        if getattr(err.orig, "pgcode", None) in _RETRYABLE_LOCK_ERRORS:
+            raise LockTimeout() from err
+        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.info[_in_atomic] = False
+
+
+# lock_not_available (lock_timeout) and deadlock_detected.
+_RETRYABLE_LOCK_ERRORS = {"55P03", "40P01"}
 
 
 class LockSpace(enum.IntEnum):
@@ -114,7 +127,7 @@ def advisory_xact_lock(space: LockSpace, *parts: object, timeout_ms: int | None 
     try:
         session.execute(statement, {"key": lock_key(space, *parts)})
     except OperationalError as err:
-        if getattr(err.orig, "pgcode", None) == "55P03":  # lock_not_available
+        if getattr(err.orig, "pgcode", None) in _RETRYABLE_LOCK_ERRORS:
             raise LockTimeout() from err
         raise
 

@@ -27,6 +27,7 @@ from tests.support import databases
 TEST_SETTINGS: dict[str, Any] = {
     "env": "test",
     "ratelimit_enabled": False,
+    "settings_cache_seconds": 0,
     "refresh_cookie_secure": False,
     "log_level": "WARNING",
     "jwt_secret_key": "test-secret-key-that-is-long-enough-0123456789",

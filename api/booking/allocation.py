@@ -16,12 +16,14 @@ Every allocation runs inside one transaction:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, or_, select
+from sqlalchemy import ARRAY, DateTime, Integer, bindparam, delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.exc import IntegrityError
 
 from api.booking.models import OCCUPANCY_UNIQUE_CONSTRAINT, Hold, TableOccupancy
@@ -95,58 +97,65 @@ def tables_seating(restaurant: Restaurant, party_size: int) -> list[DiningTable]
     )
 
 
-def _build_candidates_query():  # type: ignore[no-untyped-def]
-    """Each active table that seats the party, with its live claims between two buckets."""
-    restaurant_id, now = bindparam("restaurant_id"), bindparam("now")
-    claimed = func.array_agg(TableOccupancy.slot_start).filter(TableOccupancy.slot_start.is_not(None))
-    return (
-        select(DiningTable, claimed)
-        .outerjoin(
-            TableOccupancy,
-            and_(
-                TableOccupancy.restaurant_id == restaurant_id,
-                TableOccupancy.table_id == DiningTable.id,
-                TableOccupancy.slot_start >= bindparam("first"),
-                TableOccupancy.slot_start <= bindparam("last"),
-                or_(TableOccupancy.expires_at.is_(None), TableOccupancy.expires_at > now),
-            ),
-        )
-        .where(
-            DiningTable.restaurant_id == restaurant_id,
-            DiningTable.is_active.is_(True),
-            DiningTable.min_seats <= bindparam("party_size"),
-            DiningTable.max_seats >= bindparam("party_size"),
-        )
-        .group_by(DiningTable.id)
-        .order_by(DiningTable.max_seats, DiningTable.number)
+# The best free table for a stay, in SQL so that the website's one-round-trip booking
+# (reservations.book_best_table) and every other path share one definition. A table is free
+# when none of the stay's buckets holds a live claim (a reservation's, or an unexpired
+# hold's). Best fit: fewest seats; then the table already busy right before or after the stay,
+# which keeps long free runs on the other tables for later parties; then the lowest number.
+# The unique index on (restaurant_id, table_id, slot_start) answers both subqueries.
+BEST_FIT_SQL = """
+    SELECT t.id, t.number
+    FROM dining_tables AS t
+    WHERE t.restaurant_id = :restaurant_id
+      AND t.is_active
+      AND t.min_seats <= :party_size AND t.max_seats >= :party_size
+      AND NOT EXISTS (
+        SELECT 1 FROM table_occupancies AS o
+        WHERE o.restaurant_id = :restaurant_id AND o.table_id = t.id
+          AND o.slot_start = ANY(:buckets)
+          AND (o.expires_at IS NULL OR o.expires_at > :now))
+    ORDER BY t.max_seats,
+      (SELECT count(*) FROM table_occupancies AS o
+        WHERE o.restaurant_id = :restaurant_id AND o.table_id = t.id
+          AND o.slot_start IN (:before, :after)
+          AND (o.expires_at IS NULL OR o.expires_at > :now)) DESC,
+      t.number
+    LIMIT 1
+"""
+
+BEST_FIT_BINDS = (
+    bindparam("restaurant_id", type_=UUID(as_uuid=True)),
+    bindparam("party_size", type_=Integer),
+    bindparam("buckets", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("before", type_=DateTime(timezone=True)),
+    bindparam("after", type_=DateTime(timezone=True)),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+
+_PICK_TABLE = select(DiningTable).from_statement(
+    text(f"SELECT * FROM dining_tables WHERE id = ({BEST_FIT_SQL.replace('t.id, t.number', 't.id', 1)})").bindparams(
+        *BEST_FIT_BINDS
     )
+)
 
 
-# Built once, run with parameters: building a statement like this costs more CPU than the
-# database spends on it (docs/benchmarks.md, "Booking").
-_CANDIDATES = _build_candidates_query()
+def best_fit_params(*, restaurant: Restaurant, stay: Stay, party_size: int, now: datetime) -> dict[str, object]:
+    """The parameters of BEST_FIT_SQL for one stay."""
+    step = timedelta(minutes=restaurant.slot_minutes)
+    return {
+        "restaurant_id": restaurant.id,
+        "party_size": party_size,
+        "buckets": list(stay.buckets),
+        "before": stay.buckets[0] - step,
+        "after": stay.buckets[-1] + step,
+        "now": now,
+    }
 
 
 def pick_table(*, restaurant: Restaurant, stay: Stay, party_size: int, now: datetime) -> DiningTable | None:
     """The best free table for the stay, or None. Call with the service-day lock held."""
-    step = timedelta(minutes=restaurant.slot_minutes)
-    before, after = stay.buckets[0] - step, stay.buckets[-1] + step
-    # One round trip: the candidates with their claims from the bucket before the stay to the
-    # bucket after it (the neighbours tell how fragmenting a choice is).
-    params = {"restaurant_id": restaurant.id, "first": before, "last": after, "now": now, "party_size": party_size}
-    rows = db.session.execute(_CANDIDATES, params).all()
-    taken = {(table.id, bucket) for table, buckets in rows for bucket in buckets or ()}
-    free = [table for table, _ in rows if not any((table.id, b) in taken for b in stay.buckets)]
-    if not free:
-        return None
-
-    def fit(table: DiningTable) -> tuple[int, int, int]:
-        # Fewer spare seats first; then prefer tables already busy right before or after,
-        # which keeps long free runs on the other tables for later parties.
-        neighbours = ((table.id, before) in taken) + ((table.id, after) in taken)
-        return (table.max_seats, -neighbours, table.number)
-
-    return min(free, key=fit)
+    params = best_fit_params(restaurant=restaurant, stay=stay, party_size=party_size, now=now)
+    return db.session.scalars(_PICK_TABLE, params).first()
 
 
 def insert_claims(
@@ -174,9 +183,16 @@ def insert_claims(
         }
         for bucket in buckets
     ]
-    try:
+    with race_lost_on_claim_collision():
         # The table's own INSERT, not the ORM's bulk path: no objects come of it, and it is cheaper.
         db.session.execute(TableOccupancy.__table__.insert(), rows)
+
+
+@contextmanager
+def race_lost_on_claim_collision() -> Iterator[None]:
+    """Turn the occupancy constraint's violation into 409 RACE_LOST; anything else re-raises (a bug)."""
+    try:
+        yield
     except IntegrityError as err:
         if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == OCCUPANCY_UNIQUE_CONSTRAINT:
             raise Conflict(

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import bindparam
+from flask import current_app
+from sqlalchemy import Date, DateTime, bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api.booking import allocation
 from api.booking.models import Reservation, ReservationStatus
+from api.db import LockSpace, lock_key
 from api.extensions import db
 from api.restaurants.models import DiningTable, Restaurant
 
@@ -111,4 +115,135 @@ def insert_reservation(
         allocation.insert_claims(
             restaurant_id=restaurant.id, table_id=table.id, buckets=stay.buckets, reservation_id=reservation.id
         )
+    return reservation
+
+
+# The website's whole booking in one round trip, as a multi-statement query that PostgreSQL runs
+# statement by statement, each with a fresh snapshot (READ COMMITTED): take the service day's lock
+# (its own statement, so that everything after it sees the previous winner's commit), purge the
+# restaurant's expired holds, then one statement with data-modifying CTEs picks the best-fit table
+# (allocation.BEST_FIT_SQL), upserts the guest, inserts the reservation, its claims and its outbox
+# message. The claims' unique constraint is still the backstop (RACE_LOST). Ten round trips cost
+# more than everything else in a booking (docs/benchmarks.md, "Booking").
+_LOCK_SQL = "SELECT set_config('lock_timeout', :lock_timeout, true); SELECT pg_advisory_xact_lock(:lock_key);"
+_BOOK_SQL = f"""
+DELETE FROM holds WHERE restaurant_id = :restaurant_id AND expires_at <= :now;
+WITH picked AS ({allocation.BEST_FIT_SQL}),
+customer AS (
+    INSERT INTO customers (id, email, name, phone)
+    SELECT :customer_id, :email, :name, :phone FROM picked
+    ON CONFLICT (email) DO UPDATE
+        SET name = EXCLUDED.name, phone = coalesce(nullif(EXCLUDED.phone, ''), customers.phone)
+    RETURNING id),
+reservation AS (
+    INSERT INTO reservations (
+        id, restaurant_id, table_id, customer_id, confirmation_code, party_size, starts_at, ends_at,
+        service_date, status, source, special_requests, deposit_cents, deposit_paid, refund_policy, refund_cents)
+    SELECT :reservation_id, :restaurant_id, picked.id, customer.id, :code, :party_size, :starts_at, :ends_at,
+        :service_date, :status, :source, '', 0, false, :refund_policy, 0
+    FROM picked, customer
+    ON CONFLICT (confirmation_code) DO NOTHING
+    RETURNING id, table_id, customer_id, created_at, updated_at),
+claims AS (
+    INSERT INTO table_occupancies (restaurant_id, table_id, slot_start, reservation_id)
+    SELECT :restaurant_id, reservation.table_id, bucket, reservation.id
+    FROM reservation, unnest(:buckets) AS bucket),
+message AS (
+    INSERT INTO outbox_messages (kind, payload, attempts)
+    SELECT :message_kind, jsonb_build_object('reservation_id', reservation.id::text), 0 FROM reservation)
+SELECT t.id, t.restaurant_id, t.number, t.label, t.min_seats, t.max_seats, t.area, t.is_active,
+       reservation.customer_id, reservation.created_at, reservation.updated_at
+FROM picked JOIN dining_tables AS t ON t.id = picked.id LEFT JOIN reservation ON true
+"""
+_BOOK_BINDS = (
+    *allocation.BEST_FIT_BINDS,
+    bindparam("customer_id", type_=UUID(as_uuid=True)),
+    bindparam("reservation_id", type_=UUID(as_uuid=True)),
+    bindparam("starts_at", type_=DateTime(timezone=True)),
+    bindparam("ends_at", type_=DateTime(timezone=True)),
+    bindparam("service_date", type_=Date),
+    bindparam("refund_policy", type_=JSONB),
+)
+_BOOK_LOCKED = text(_LOCK_SQL + _BOOK_SQL).bindparams(*_BOOK_BINDS)
+_BOOK_UNLOCKED = text(_BOOK_SQL).bindparams(*_BOOK_BINDS)
+
+
+def book_best_table(
+    *,
+    restaurant: Restaurant,
+    stay: allocation.Stay,
+    service_date: date,
+    party_size: int,
+    guest: tuple[str, str, str],
+    source: str,
+    message_kind: str,
+    now: datetime,
+) -> Reservation | None:
+    """Lock the service day, seat the party at the best free table and record it, in one round trip.
+
+    `guest` is (email, name, phone), upserted by email. Returns the reservation as written, with
+    its `table`, outside the session (nothing to read back after the commit), or None when no
+    table is free. Call inside `atomic()`. Raises 409 RACE_LOST if a claim collides.
+    """
+    settings = current_app.config["SETTINGS"]
+    email, name, phone = guest
+    params = {
+        **allocation.best_fit_params(restaurant=restaurant, stay=stay, party_size=party_size, now=now),
+        "lock_timeout": f"{int(settings.lock_timeout_ms)}ms",
+        "lock_key": lock_key(LockSpace.SERVICE_DAY, restaurant.id, service_date),
+        "customer_id": uuid.uuid4(),
+        "email": email,
+        "name": name,
+        "phone": phone,
+        "starts_at": stay.starts_at,
+        "ends_at": stay.ends_at,
+        "service_date": service_date,
+        "status": ReservationStatus.CONFIRMED.value,
+        "source": source,
+        "refund_policy": list(restaurant.refund_policy or []),
+        "message_kind": message_kind,
+    }
+    statement = _BOOK_UNLOCKED if settings.disable_allocation_lock else _BOOK_LOCKED
+    for _ in range(_CODE_ATTEMPTS):
+        params |= {"reservation_id": uuid.uuid4(), "code": new_confirmation_code()}
+        with allocation.race_lost_on_claim_collision():
+            row = db.session.execute(statement, params).first()
+        if row is None:
+            return None
+        if row.created_at is not None:
+            break
+        statement = _BOOK_UNLOCKED  # a drawn code was taken: the lock is already ours, draw again
+    else:
+        raise RuntimeError(f"no free confirmation code in {_CODE_ATTEMPTS} draws")
+    table = DiningTable(
+        id=row.id,
+        restaurant_id=row.restaurant_id,
+        number=row.number,
+        label=row.label,
+        min_seats=row.min_seats,
+        max_seats=row.max_seats,
+        area=row.area,
+        is_active=row.is_active,
+    )
+    reservation = Reservation(
+        id=params["reservation_id"],
+        restaurant_id=restaurant.id,
+        table_id=table.id,
+        customer_id=row.customer_id,
+        confirmation_code=params["code"],
+        party_size=party_size,
+        starts_at=stay.starts_at,
+        ends_at=stay.ends_at,
+        service_date=service_date,
+        status=ReservationStatus.CONFIRMED.value,
+        source=source,
+        special_requests="",
+        deposit_cents=0,
+        deposit_paid=False,
+        refund_policy=params["refund_policy"],
+        refund_cents=0,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+    set_committed_value(reservation, "table", table)
     return reservation

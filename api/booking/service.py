@@ -21,17 +21,16 @@ from flask import current_app
 from marshmallow import ValidationError, validate
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm.attributes import set_committed_value
 
 from api.accounts.authz import ensure_can_manage_restaurant
 from api.accounts.models import Role, User
 from api.booking import allocation, availability, reservations, slots
 from api.booking.models import Customer, Reservation, ReservationSource
 from api.booking.notifications import RESERVATION_CONFIRMED
+from api.cache import TTLCache
 from api.db import atomic
 from api.errors import Conflict, ErrorCode, NotFound, Unprocessable
 from api.extensions import db
-from api.outbox import service as outbox_service
 from api.restaurants.models import DiningTable, Restaurant
 from api.schemas import pagination
 
@@ -96,13 +95,30 @@ class ReservationPage:
 _RESTAURANT_BY_SLUG = select(Restaurant).where(Restaurant.slug == bindparam("slug"))
 
 
+_default_restaurants: TTLCache[Restaurant] = TTLCache(maxsize=8)
+
+
 def default_restaurant() -> Restaurant:
-    """The restaurant the website books at (`DEFAULT_RESTAURANT_SLUG`). :raise 404: RESTAURANT_NOT_FOUND."""
-    slug = current_app.config["SETTINGS"].default_restaurant_slug
-    restaurant = db.session.scalar(_RESTAURANT_BY_SLUG, {"slug": slug})
-    if restaurant is None:
-        raise NotFound(ErrorCode.RESTAURANT_NOT_FOUND, "The restaurant is not set up yet.", details={"slug": slug})
-    return restaurant
+    """The restaurant the website books at (`DEFAULT_RESTAURANT_SLUG`). :raise 404: RESTAURANT_NOT_FOUND.
+
+    Read once per `SETTINGS_CACHE_SECONDS` per process (every website request needs it); the
+    instance is then detached, its columns loaded.
+    """
+    settings = current_app.config["SETTINGS"]
+
+    def load() -> Restaurant:
+        restaurant = db.session.scalar(_RESTAURANT_BY_SLUG, {"slug": settings.default_restaurant_slug})
+        if restaurant is None:
+            raise NotFound(
+                ErrorCode.RESTAURANT_NOT_FOUND,
+                "The restaurant is not set up yet.",
+                details={"slug": settings.default_restaurant_slug},
+            )
+        if settings.settings_cache_seconds > 0:
+            db.session.expunge(restaurant)
+        return restaurant
+
+    return _default_restaurants.get_or_load(settings.default_restaurant_slug, settings.settings_cache_seconds, load)
 
 
 def restaurant_for_staff(*, actor: User, restaurant_id: uuid.UUID | None) -> Restaurant:
@@ -239,39 +255,23 @@ def create_reservation(*, restaurant: Restaurant, booking: BookingRequest, now: 
     name, phone = _guest_fields(booking)
     stay = allocation.Stay.for_party(restaurant, slot, booking.guests)
     with atomic():
-        allocation.lock_service_day(restaurant, slot.service_date)
-        allocation.purge_expired_holds(restaurant_id=restaurant.id, now=now)
-        table = allocation.pick_table(restaurant=restaurant, stay=stay, party_size=booking.guests, now=now)
-        if table is None:
+        reservation = reservations.book_best_table(
+            restaurant=restaurant,
+            stay=stay,
+            service_date=slot.service_date,
+            party_size=booking.guests,
+            guest=(email, name, phone),
+            source=ReservationSource.WEB,
+            message_kind=RESERVATION_CONFIRMED,
+            now=now,
+        )
+        if reservation is None:
             raise Conflict(
                 ErrorCode.FULLY_BOOKED,
                 f"No table is free for {booking.guests} at this time.",
                 details={"slot": slot.starts_at.isoformat(), "guests": booking.guests},
             )
-        customer_id = _upsert_customer(email=email, name=name, phone=phone)
-        reservation = reservations.insert_reservation(
-            restaurant=restaurant,
-            table=table,
-            stay=stay,
-            service_date=slot.service_date,
-            party_size=booking.guests,
-            source=ReservationSource.WEB,
-            customer_id=customer_id,
-        )
-        outbox_service.enqueue(RESERVATION_CONFIRMED, reservation_id=reservation.id)
-        _keep_loaded(reservation, table)
     return reservation
-
-
-def _keep_loaded(reservation: Reservation, table: DiningTable) -> None:
-    """Detach the new reservation, with its table, from the session before the commit.
-
-    The commit would expire them, and the answer would cost two more queries (and a
-    transaction) to read back what we just wrote. Everything the answer shows is loaded.
-    """
-    set_committed_value(reservation, "table", table)
-    db.session.expunge(table)
-    db.session.expunge(reservation)
 
 
 def availability_at(*, restaurant: Restaurant, time: datetime, now: datetime) -> availability.InstantAvailability:

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import bindparam, literal, select, union_all
 
+from api.cache import TTLCache
 from api.errors import ErrorCode, Unprocessable
 from api.extensions import db
 from api.restaurants.models import OpeningHours, Restaurant, SpecialHours
@@ -114,16 +116,27 @@ def _build_periods_query():  # type: ignore[no-untyped-def]
 _PERIODS = _build_periods_query()
 
 
+_periods: TTLCache[tuple[Period, ...]] = TTLCache(maxsize=2048)
+
+
 def periods_for(restaurant: Restaurant, service_date: date) -> list[Period]:
-    """Opening periods on a local day: a dated exception wins over the weekly hours."""
-    params = {"restaurant_id": restaurant.id, "service_date": service_date, "weekday": service_date.weekday()}
-    rows = db.session.execute(_PERIODS, params).all()
-    if rows and rows[0].kind == 0:
-        exception = rows[0]
-        if exception.opens_at is None or exception.closes_at is None:
-            return []
-        return [Period(exception.opens_at, exception.closes_at)]
-    return [Period(opens_at, closes_at) for _, opens_at, closes_at in rows]
+    """Opening periods on a local day: a dated exception wins over the weekly hours.
+
+    Read once per `SETTINGS_CACHE_SECONDS` per process and day (every booking asks).
+    """
+
+    def load() -> tuple[Period, ...]:
+        params = {"restaurant_id": restaurant.id, "service_date": service_date, "weekday": service_date.weekday()}
+        rows = db.session.execute(_PERIODS, params).all()
+        if rows and rows[0].kind == 0:
+            exception = rows[0]
+            if exception.opens_at is None or exception.closes_at is None:
+                return ()
+            return (Period(exception.opens_at, exception.closes_at),)
+        return tuple(Period(opens_at, closes_at) for _, opens_at, closes_at in rows)
+
+    ttl = current_app.config["SETTINGS"].settings_cache_seconds
+    return list(_periods.get_or_load((restaurant.id, service_date), ttl, load))
 
 
 def day_slots(restaurant: Restaurant, service_date: date, periods: list[Period] | None = None) -> list[Slot]:

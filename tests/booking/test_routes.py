@@ -11,9 +11,10 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from api.accounts.models import Role
-from api.booking import allocation
+from api.booking import reservations
 from tests.booking.helpers import build_restaurant, local, upcoming_service_day, utc_z
 
 DAY = upcoming_service_day()
@@ -107,11 +108,14 @@ def test_race_lost_is_409_when_the_claim_collides(client, monkeypatch, app):
     build_restaurant(tables=[(1, 4)], slug="cafe-fausse")
     assert client.post("/api/reservations", json=reservation_body(local(DAY, 19))).status_code == 201
 
-    # A decision taken without seeing the winner: the only table, although it is claimed.
-    def stale_pick(*, restaurant, **_):
-        return allocation.tables_seating(restaurant, 2)[0]
-
-    monkeypatch.setattr(allocation, "pick_table", stale_pick)
+    # A decision taken without seeing the winner: the statement's free-table check is blinded,
+    # so it picks the only table although it is claimed. (The real race, through gunicorn with
+    # the lock switched off, is in tests/concurrency/test_no_double_booking.py.)
+    blind = reservations._BOOK_SQL.replace("o.slot_start = ANY(:buckets)", "false")
+    assert blind != reservations._BOOK_SQL
+    monkeypatch.setattr(
+        reservations, "_BOOK_LOCKED", text(reservations._LOCK_SQL + blind).bindparams(*reservations._BOOK_BINDS)
+    )
     body = assert_error(client.post("/api/reservations", json=reservation_body(local(DAY, 19))), 409, "RACE_LOST")
     assert body["details"] == {}
 
