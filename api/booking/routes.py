@@ -26,6 +26,7 @@ from api.booking.schemas import (
     ReservationSchema,
 )
 from api.extensions import limiter
+from api.idempotency.decorator import idempotent
 from api.schemas import ErrorSchema
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/reservations", description="Reservations and holds")
@@ -46,6 +47,7 @@ _RATE_LIMITED = {"schema": ErrorSchema, "description": "RATE_LIMITED (with Retry
 @blp.route("")
 class Reservations(MethodView):
     @limiter.limit(_booking_limit)
+    @idempotent
     @blp.arguments(ReservationCreateSchema)
     @blp.response(201, ReservationCreatedSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND (the default restaurant is missing)")

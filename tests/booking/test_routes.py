@@ -332,3 +332,18 @@ def test_no_500_for_dates_far_away(client, cafe):
         response = client.post("/api/reservations", json=reservation_body(value))
         assert_error(response, 422, "BAD_TIME")
     assert date.today()  # the clock is real; nothing above depends on it being any given day
+
+
+def test_a_retried_website_booking_with_an_idempotency_key_books_once(client):
+    build_restaurant(tables=[(3, 4)], slug="cafe-fausse")
+    body = reservation_body(local(DAY, 19))
+    headers = {"Idempotency-Key": "form-submit-7f3a"}
+    first = client.post("/api/reservations", json=body, headers=headers)
+    again = client.post("/api/reservations", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = client.post("/api/reservations", json={**body, "guests": 3}, headers=headers)
+    assert_error(other, 422, "IDEMPOTENCY_KEY_REUSED")
+    listing = client.get("/api/reservations/availability", query_string={"time": body["time"]}).get_json()
+    assert listing["booked"] == 1
