@@ -7,12 +7,11 @@ the wire groups them (`location`, `reservationInfo`) and speaks "$".."$$$$" and 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import ValidationError, fields, post_load, pre_dump, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, pre_dump, validate, validates_schema
 
 from api.restaurants.models import WEEKDAYS
 from api.schemas import CamelCaseSchema, PaginationSchema
@@ -80,24 +79,8 @@ class Inline(fields.Nested):
 HHMM = "%H:%M"
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):
-        return any(_has_nul(k) or _has_nul(value[k]) for k in value)
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 class InputSchema(CamelCaseSchema):
-    """Input that PostgreSQL can store: a NUL character in any string is a 422, not a driver error."""
-
-    @pre_load
-    def _refuse_nul(self, data: Any, **kwargs: Any) -> Any:
-        if _has_nul(data):
-            raise ValidationError("Text may not contain NUL characters.")
-        return data
+    """Staff and client input (the shared base already answers 422 for a NUL character, naming the field)."""
 
 
 # ---------------------------------------------------------------- output
@@ -203,7 +186,9 @@ class SettingsSchema(InputSchema):
 
     slug = fields.String(validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"), metadata={"example": "bella-notte"})
     time_zone = fields.String(attribute="timezone", metadata={"example": "America/New_York"})
-    slot_minutes = fields.Integer(validate=validate.Range(min=5, max=240))
+    # Divisors of 60 only: clocks move by whole hours, so a slot grid of the local wall clock then
+    # stays aligned with the UTC buckets that occupancy claims use across DST changes.
+    slot_minutes = fields.Integer(validate=validate.OneOf([5, 10, 15, 20, 30, 60]))
     default_duration_minutes = fields.Integer(validate=validate.Range(min=15, max=720))
     durations_by_party = fields.List(Whole(DurationRuleSchema), validate=validate.Length(max=10))
     booking_horizon_days = fields.Integer(validate=validate.Range(min=1, max=730))

@@ -307,6 +307,7 @@ def test_explicit_slug_taken_is_409(client, admin, auth_headers):
         {"name": "X", "settings": {"refundPolicy": [{"minHoursBefore": 24, "percent": 101}]}},
         {"name": "X", "settings": {"refundPolicy": [{"minHoursBefore": -1, "percent": 50}]}},
         {"name": "X", "settings": {"refundPolicy": [{"percent": 50}]}},
+        {"name": "X", "settings": {"slotMinutes": 45}},
         {"name": "X", "reservationInfo": {"depositPerPerson": -5}},
         {"name": "X", "reservationInfo": {"depositPerPerson": 10.005}},
         {"name": ""},
