@@ -47,7 +47,7 @@ load_env_file() {
   while IFS='=' read -r key value; do
     [[ -z "$key" || "$key" =~ ^[[:space:]]*# ]] && continue
     key="${key// /}"
-    [ -z "${!key+x}" ] && export "$key=$value"
+    if [ -z "${!key+x}" ]; then export "$key=$value"; fi
   done < .env
 }
 
