@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields, pre_load, validate
+
+NUL_MESSAGE = "Text may not contain NUL characters."
+SURROGATE_MESSAGE = "Text may not contain unpaired surrogate characters."
 
 
 def camelcase(name: str) -> str:
@@ -13,7 +17,58 @@ def camelcase(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-class CamelCaseSchema(ma.Schema):
+def _text_errors(value: Any) -> list[str] | None:
+    if "\x00" in value:
+        return [NUL_MESSAGE]
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # JSON "\ud800": a lone surrogate, which no UTF-8 database can store
+        return [SURROGATE_MESSAGE]
+    return None
+
+
+def _safe_name(key: Any) -> Any:
+    """A key fit to echo in an error that may itself be stored (an idempotent route keeps its 422 in jsonb)."""
+    if not isinstance(key, str):
+        return key
+    return key.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+
+
+def unstorable_text(value: Any) -> Any:
+    """Where `value` holds text PostgreSQL cannot store (NUL, lone surrogates), as marshmallow-shaped
+    messages keyed like the input (list positions by index); None when there is none."""
+    if isinstance(value, str):
+        return _text_errors(value)
+    if isinstance(value, Mapping):
+        errors: dict[Any, Any] = {}
+        for key in value:
+            found = unstorable_text(value[key]) or (unstorable_text(key) if isinstance(key, str) else None)
+            if found:
+                errors[_safe_name(key)] = found
+        return errors or None
+    if isinstance(value, list | tuple):
+        errors = {index: found for index, item in enumerate(value) if (found := unstorable_text(item))}
+        return errors or None
+    return None
+
+
+class BaseSchema(ma.Schema):
+    """Input PostgreSQL can store: NUL or a lone surrogate in any string (body, query, nested, keys) is a 422
+    naming the field, for every schema built on this one.
+
+    PostgreSQL text and jsonb cannot hold U+0000 and UTF-8 cannot encode a lone surrogate; without this
+    check the driver refuses them mid-request (a 500).
+    """
+
+    @pre_load(pass_collection=True)
+    def _refuse_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
+        errors = unstorable_text(data)
+        if errors:
+            raise ma.ValidationError(errors if isinstance(errors, dict) else {"_schema": errors})
+        return data
+
+
+class CamelCaseSchema(BaseSchema):
     """Every field's wire name is its attribute name in camelCase; unknown fields are refused."""
 
     class Meta:
@@ -31,7 +86,7 @@ class ErrorSchema(ma.Schema):
     details = fields.Dict(metadata={"description": "Structured context (field errors, limits, ids)"})
 
 
-class PageQuerySchema(ma.Schema):
+class PageQuerySchema(BaseSchema):
     """`page` (1-based) and `page_size` (bounded) query arguments, as the Café Fausse listing sends them."""
 
     class Meta:

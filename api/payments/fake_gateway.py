@@ -242,6 +242,8 @@ class FakeGateway:
             stripe.WebhookSignature.verify_header(payload, signature_header, self.webhook_secret, tolerance=300)
         except stripe.SignatureVerificationError as err:
             raise WebhookSignatureInvalid(str(err)) from err
+        except ValueError as err:  # a body that is not UTF-8 (the SDK decodes it first), as StripeGateway reads it
+            raise WebhookPayloadInvalid("The webhook body is not UTF-8 text.") from err
         try:
             data = json.loads(payload)
         except ValueError as err:

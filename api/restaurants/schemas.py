@@ -7,7 +7,7 @@ the wire groups them (`location`, `reservationInfo`) and speaks "$".."$$$$" and 
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import marshmallow as ma
@@ -17,6 +17,7 @@ from api.restaurants.models import WEEKDAYS
 from api.schemas import CamelCaseSchema, PaginationSchema
 
 MAX_PARTY_SIZE = 100
+INT4_MAX = 2_147_483_647  # PostgreSQL `integer`
 
 
 def price_symbol(price_range: int) -> str:
@@ -43,7 +44,10 @@ class Dollars(fields.Number):
 
     def _format_num(self, value: Any) -> Decimal:
         # Through str: the JSON float 19.99 means 19.99, not 19.989999999999998436805981327779591083526611328125.
-        return Decimal(str(value))
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as err:  # marshmallow turns ValueError into "Not a valid number."; {} is not one
+            raise ValueError(value) from err
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | float | None:
         if value is None:
@@ -80,7 +84,7 @@ HHMM = "%H:%M"
 
 
 class InputSchema(CamelCaseSchema):
-    """Staff and client input (the shared base already answers 422 for a NUL character, naming the field)."""
+    """Staff and client input (the shared base answers 422 for text PostgreSQL cannot store, naming the field)."""
 
 
 # ---------------------------------------------------------------- output
@@ -184,7 +188,10 @@ class DurationRuleSchema(InputSchema):
 class SettingsSchema(InputSchema):
     """Booking settings that staff manage (not part of the seed's public shape)."""
 
-    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"), metadata={"example": "bella-notte"})
+    slug = fields.String(
+        validate=[validate.Length(max=80), validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")],
+        metadata={"example": "bella-notte"},
+    )
     time_zone = fields.String(attribute="timezone", metadata={"example": "America/New_York"})
     # Divisors of 60 only: clocks move by whole hours, so a slot grid of the local wall clock then
     # stays aligned with the UTC buckets that occupancy claims use across DST changes.
@@ -236,7 +243,7 @@ class RestaurantCreateSchema(InputSchema):
     cuisine = _name_list()
     price_range = PriceRange()
     rating = fields.Float(validate=validate.Range(min=0, max=5))
-    review_count = fields.Integer(validate=validate.Range(min=0))
+    review_count = fields.Integer(validate=validate.Range(min=0, max=INT4_MAX))
     images = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), validate=validate.Length(max=20))
     features = _name_list()
     location = fields.Nested(LocationInputSchema)

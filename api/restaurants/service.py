@@ -238,12 +238,15 @@ def _check_restaurant(restaurant: Restaurant) -> None:
 
 
 def _flush_restaurant(restaurant: Restaurant) -> None:
+    # Read before flushing: a failed flush rolls back and expires an edited (persistent) restaurant,
+    # and touching its attributes then raises PendingRollbackError.
+    slug = restaurant.slug
     try:
         db.session.flush()
     except IntegrityError as err:
         if getattr(err.orig.diag, "constraint_name", None) == SLUG_UNIQUE_CONSTRAINT:
             raise Conflict(
-                ErrorCode.RESTAURANT_SLUG_TAKEN, "Another restaurant uses this slug.", details={"slug": restaurant.slug}
+                ErrorCode.RESTAURANT_SLUG_TAKEN, "Another restaurant uses this slug.", details={"slug": slug}
             ) from err
         raise
 

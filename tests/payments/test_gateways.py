@@ -239,3 +239,9 @@ def test_signed_body_that_is_not_an_event_is_refused(gateway):
     payload = b"not json"
     with pytest.raises((WebhookPayloadInvalid, WebhookSignatureInvalid)):
         gateway.parse_webhook(payload, _stripe_signature(payload, WEBHOOK_SECRET, int(time.time())))
+
+
+def test_a_body_that_is_not_utf8_is_not_an_event(gateway):
+    payload = b"\xed\x9bm_D\x1f"
+    with pytest.raises(WebhookPayloadInvalid):
+        gateway.parse_webhook(payload, "t=1700000000,v1=" + "0" * 64)

@@ -128,6 +128,19 @@ def test_forged_event_is_400_webhook_signature_invalid_and_reaches_no_handler(cl
     assert seen == []
 
 
+@pytest.mark.parametrize("signature", ["t=1700000000,v1=" + "0" * 64, None])
+def test_a_body_that_is_not_utf8_is_400_and_records_nothing(client, signature):
+    # Found by schemathesis: the SDK decodes the body before checking the signature (was a 500).
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    before = db.session.query(WebhookEvent).count()
+    response = client.post(URL, data=b"\xed\x9bm_D\x1f", headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "BAD_REQUEST"
+    assert db.session.query(WebhookEvent).count() == before
+
+
 def test_an_event_whose_handler_failed_is_processed_again_on_redelivery(client):
     calls = []
 

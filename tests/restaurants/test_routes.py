@@ -282,6 +282,23 @@ def test_explicit_slug_taken_is_409(client, admin, auth_headers):
     assert response.get_json()["code"] == "RESTAURANT_SLUG_TAKEN"
 
 
+def test_editing_a_slug_to_a_taken_one_is_409_and_changes_nothing(client, admin, auth_headers):
+    # Was a 500: the failed flush expired the edited restaurant before the 409 could read its slug.
+    make_restaurant(slug="taken")
+    mine = make_restaurant(slug="mine", name="Mine")
+
+    response = client.patch(
+        f"/api/restaurants/{mine.id}",
+        json={"name": "Renamed", "settings": {"slug": "taken"}},
+        headers=auth_headers(admin),
+    )
+
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "RESTAURANT_SLUG_TAKEN"
+    shown = client.get(f"/api/restaurants/{mine.id}").get_json()
+    assert shown["name"] == "Mine"
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -313,6 +330,11 @@ def test_explicit_slug_taken_is_409(client, admin, auth_headers):
         {"name": ""},
         {"name": "NUL\u0000byte"},
         {"name": "X", "features": ["a\u0000"]},
+        # found by schemathesis (each was a 500): past the integer column, past the slug column, not a number
+        {"name": "X", "reviewCount": 2**31},
+        {"name": "X", "settings": {"slug": "a" * 81}},
+        {"name": "X", "reservationInfo": {"depositPerPerson": {}}},
+        {"name": "X", "reservationInfo": {"depositPerPerson": []}},
         {"description": "no name"},
     ],
 )
