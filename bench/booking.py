@@ -31,7 +31,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -49,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 SLUG = "bench-bistro"
 TZ = ZoneInfo("America/New_York")
@@ -63,48 +62,16 @@ SLOTS = [f"{17 + i // 2:02d}:{30 * (i % 2):02d}" for i in range(12)]  # 17:00 ..
 @contextmanager
 def bench_database() -> Iterator[str]:
     """A fresh, migrated database URL on BENCH_DATABASE_URL's server or an embedded one."""
-    from alembic import command
-    from alembic.config import Config
+    from tests.support.databases import migrated_database
 
-    from api.benchmark.service import CREATE_TABLE
+    with migrated_database("BENCH_DATABASE_URL") as url:
+        from api.benchmark.service import CREATE_TABLE
 
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="sk-bench-booking-") as tmp:
-        server = None
-        if explicit:
-            server_url = explicit
-        else:
-            import warnings
-
-            warnings.filterwarnings("ignore", module="platformdirs")
-            import pgserver
-
-            from api.embedded_pg import sqlalchemy_url
-
-            server = pgserver.get_server(Path(tmp), cleanup_mode="stop")
-            server_url = sqlalchemy_url(server.get_uri(), "postgres")
-        name = f"sk_bench_booking_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            config = Config(str(ROOT / "alembic.ini"))
-            config.set_main_option("script_location", str(ROOT / "migrations"))
-            config.attributes["database_url"] = url
-            config.attributes["skip_logging"] = True
-            command.upgrade(config, "head")
-            engine = create_engine(url)
-            with engine.begin() as conn:
-                conn.execute(text(CREATE_TABLE))
-            engine.dispose()
-            yield url
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-            if server is not None:
-                server.cleanup()
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(CREATE_TABLE))
+        engine.dispose()
+        yield url
 
 
 def seed_restaurant(url: str) -> None:

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Connection, create_engine, insert, make_url, text  # noqa: E402
+from sqlalchemy import Connection, create_engine, insert, text  # noqa: E402
 
 CITIES = [  # (name, latitude, longitude)
     ("New York", 40.7359, -73.9911),
@@ -193,42 +191,10 @@ def index_scans(plan: dict[str, Any]) -> list[tuple[str, str, str]]:
 @contextmanager
 def bench_database() -> Iterator[str]:
     """A fresh, migrated database URL on BENCH_DATABASE_URL's server or an embedded one."""
-    from alembic import command
-    from alembic.config import Config
+    from tests.support.databases import migrated_database
 
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="sk-bench-") as tmp:
-        server = None
-        if explicit:
-            server_url = explicit
-        else:
-            import warnings
-
-            warnings.filterwarnings("ignore", module="platformdirs")
-            import pgserver
-
-            from api.embedded_pg import sqlalchemy_url
-
-            server = pgserver.get_server(Path(tmp), cleanup_mode="stop")
-            server_url = sqlalchemy_url(server.get_uri(), "postgres")
-        name = f"sk_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        try:
-            config = Config(str(ROOT / "alembic.ini"))
-            config.set_main_option("script_location", str(ROOT / "migrations"))
-            config.attributes["database_url"] = url
-            config.attributes["skip_logging"] = True
-            command.upgrade(config, "head")
-            yield url
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-            if server is not None:
-                server.cleanup()
+    with migrated_database("BENCH_DATABASE_URL") as url:
+        yield url
 
 
 def percentile(samples: list[float], pct: float) -> float:

@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yield a URL to a server where we may create databases (database part is ignored)."""
-    explicit = os.environ.get("TEST_DATABASE_URL")
+def postgres_server(variable: str = "TEST_DATABASE_URL") -> Iterator[str]:
+    """Yield a URL to a server where we may create databases: the one `variable` names, else an embedded one."""
+    explicit = os.environ.get(variable)
     if explicit:
         yield explicit
         return
@@ -77,3 +77,14 @@ def clone_database(server_url: str, template: str, prefix: str = "sk_test") -> t
 
 def drop_database(server_url: str, name: str) -> None:
     _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def migrated_database(variable: str) -> Iterator[str]:
+    """A fresh database migrated to head, on `variable`'s server or an embedded one; dropped afterwards."""
+    with postgres_server(variable) as server_url:
+        name, url = create_migrated_template(server_url)
+        try:
+            yield url
+        finally:
+            drop_database(server_url, name)
