@@ -1,7 +1,9 @@
-"""Writing reservation rows: the insert every booking path shares (website, app, staff).
+"""Writing reservation rows. Nothing here commits: callers run inside `atomic()`.
 
-Callers hold the service-day lock and have picked the table (`allocation.pick_table`) or
-own a hold on it; this module only writes. It flushes and never commits.
+- `insert_reservation`: for a caller that holds the service-day lock and has picked the table
+  (`allocation.pick_table`) or owns a hold on it (the app's deposit checkout).
+- `book_best_table`: the website's whole booking (lock, purge, best-fit pick, guest, reservation,
+  claims, outbox message) in one round trip.
 """
 
 from __future__ import annotations

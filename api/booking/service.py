@@ -2,9 +2,10 @@
 
 - `create_reservation`: the time is read (an instant, or a wall time in the restaurant's
   zone), rounded *down* to its slot (19:12 -> 19:00), checked (open, not past, within the
-  horizon), then one transaction takes the service-day lock, purges expired holds, picks
-  the best table *after* the lock, upserts the guest by email and claims the table. The
-  unique constraint on `table_occupancies` is the backstop (RACE_LOST).
+  horizon), then one transaction, in one round trip (`reservations.book_best_table`), takes
+  the service-day lock, purges expired holds, picks the best table *after* the lock, upserts
+  the guest by email and claims the table. The unique constraint on `table_occupancies` is
+  the backstop (RACE_LOST).
 - `availability_at`: tables taken and free in the slot a time rounds to.
 - `list_day_reservations` / `get_reservation`: what staff see.
 """
@@ -20,7 +21,6 @@ from typing import Any
 from flask import current_app
 from marshmallow import ValidationError, validate
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from api.accounts.authz import ensure_can_manage_restaurant
 from api.accounts.models import Role, User
@@ -206,34 +206,6 @@ def _guest_fields(booking: BookingRequest) -> tuple[str, str]:
     if fields_in_error:
         raise Unprocessable(ErrorCode.VALIDATION_ERROR, "Some fields are invalid.", details={"fields": fields_in_error})
     return name, phone
-
-
-def _build_customer_upsert():  # type: ignore[no-untyped-def]
-    stmt = pg_insert(Customer).values(
-        id=bindparam("id"), email=bindparam("email"), name=bindparam("name"), phone=bindparam("phone")
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[Customer.email],
-        set_={
-            "name": stmt.excluded.name,
-            # An empty phone on this form does not erase the one we already have.
-            "phone": func.coalesce(func.nullif(stmt.excluded.phone, ""), Customer.phone),
-        },
-    ).returning(Customer.id)
-
-
-# Built once: constructing this statement costs more CPU than running it (see docs/benchmarks.md).
-_CUSTOMER_UPSERT = _build_customer_upsert()
-
-
-def _upsert_customer(*, email: str, name: str, phone: str) -> uuid.UUID:
-    """The guest's id; a returning guest's name (and phone, when given) are refreshed.
-
-    One atomic statement: two first bookings with one email at the same moment both end
-    up on the same customer instead of one failing on the unique email.
-    """
-    params = {"id": uuid.uuid4(), "email": email, "name": name, "phone": phone}
-    return db.session.execute(_CUSTOMER_UPSERT, params).scalar_one()
 
 
 # ---------------------------------------------------------------- use cases
