@@ -134,37 +134,32 @@ class ReservationSummarySchema(CamelCaseSchema):
     deposit_per_person = Dollars(attribute="deposit_per_person_cents", metadata={"description": "Dollars"})
 
 
-class RestaurantSchema(CamelCaseSchema):
+class _RestaurantFieldsSchema(CamelCaseSchema):
+    """The fields the details and the catalogue list share."""
+
+    id = fields.UUID()
+    name = fields.String()
+    description = fields.String()
+    cuisine = fields.List(fields.String(), attribute="cuisines")
+    price_range = PriceRange(metadata={"example": "$$"})
+    rating = fields.Float()
+    review_count = fields.Integer()
+    images = fields.List(fields.String())
+    location = Inline(LocationSchema)
+    features = fields.List(fields.String())
+
+
+class RestaurantSchema(_RestaurantFieldsSchema):
     """Seed 000 endpoint 8: a restaurant's details, exactly."""
 
-    id = fields.UUID()
-    name = fields.String()
-    description = fields.String()
-    cuisine = fields.List(fields.String(), attribute="cuisines")
-    price_range = PriceRange(metadata={"example": "$$"})
-    rating = fields.Float()
-    review_count = fields.Integer()
-    images = fields.List(fields.String())
-    location = Inline(LocationSchema)
     reservation_info = Inline(ReservationInfoSchema)
     hours = Inline(WeekSchema)
-    features = fields.List(fields.String())
 
 
-class RestaurantSummarySchema(CamelCaseSchema):
+class RestaurantSummarySchema(_RestaurantFieldsSchema):
     """One restaurant in the catalogue list."""
 
-    id = fields.UUID()
-    name = fields.String()
-    description = fields.String()
-    cuisine = fields.List(fields.String(), attribute="cuisines")
-    price_range = PriceRange(metadata={"example": "$$"})
-    rating = fields.Float()
-    review_count = fields.Integer()
-    images = fields.List(fields.String())
-    location = Inline(LocationSchema)
     reservation_info = Inline(ReservationSummarySchema)
-    features = fields.List(fields.String())
 
 
 class RestaurantPageSchema(CamelCaseSchema):
