@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_request_logging(app)
     register_request_guards(app)
     register_cli(app)
+    register_domain_hooks()
     register_background_work()
     return app
 
@@ -125,6 +126,13 @@ def register_blueprints(app: Flask) -> None:
     from api.web.routes import blp as web_blp
 
     app.register_blueprint(web_blp)  # HTML, not part of the JSON API or its spec
+
+
+def register_domain_hooks() -> None:
+    """Questions a lower domain asks a higher one, answered through hooks so imports still point down."""
+    from api.booking import schedule_guard
+
+    schedule_guard.register()  # staff changes to hours, closures and time zone must not strand bookings
 
 
 def register_background_work() -> None:

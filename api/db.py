@@ -5,15 +5,18 @@ from __future__ import annotations
 import enum
 import hashlib
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import MetaData, text
+from sqlalchemy import ARRAY, BigInteger, MetaData, bindparam, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
+
+if TYPE_CHECKING:
+    from api.config import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +45,13 @@ class Session(FlaskSession):
         if self.bind is not None:
             return self.bind
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+def get_settings() -> Settings:
+    """The running app's typed settings."""
+    from flask import current_app
+
+    return current_app.config["SETTINGS"]
 
 
 def check_constraint_for(enum_cls: type[enum.StrEnum], column: str) -> str:
@@ -113,19 +123,41 @@ def advisory_xact_lock(space: LockSpace, *parts: object, timeout_ms: int | None 
     Transaction-level only: session-level locks break behind PgBouncer in transaction mode.
     Raises `LockTimeout` (503 LOCK_TIMEOUT) when the queue does not move in time.
     """
-    from flask import current_app
 
     from api.errors import LockTimeout
     from api.extensions import db
 
     if timeout_ms is None:
-        timeout_ms = current_app.config["SETTINGS"].lock_timeout_ms
+        timeout_ms = get_settings().lock_timeout_ms
     session = db.session()
     # One round trip: psycopg2 sends both statements in one simple-query message, run in order
     # (the booking path is round-trip bound; see docs/benchmarks.md, "Booking").
     statement = text(f"SET LOCAL lock_timeout = {int(timeout_ms)}; SELECT pg_advisory_xact_lock(:key)")
     try:
         session.execute(statement, {"key": lock_key(space, *parts)})
+    except OperationalError as err:
+        if getattr(err.orig, "pgcode", None) in _RETRYABLE_LOCK_ERRORS:
+            raise LockTimeout() from err
+        raise
+
+
+def advisory_xact_locks(space: LockSpace, parts: Iterable[tuple[object, ...]]) -> None:
+    """Take several transaction-level advisory locks in one round trip, in sorted key order.
+
+    Everyone who takes more than one lock of a space takes them in ascending key order, so
+    two such transactions queue instead of deadlocking. Raises `LockTimeout` like the single lock.
+    """
+    from api.errors import LockTimeout
+    from api.extensions import db
+
+    keys = sorted({lock_key(space, *p) for p in parts})
+    timeout_ms = int(get_settings().lock_timeout_ms)
+    # unnest() yields the array in order, so the locks are taken in the order of `keys`.
+    statement = text(
+        f"SET LOCAL lock_timeout = {timeout_ms}; SELECT count(pg_advisory_xact_lock(k)) FROM unnest(:keys) AS k"
+    ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+    try:
+        db.session().execute(statement, {"keys": keys})
     except OperationalError as err:
         if getattr(err.orig, "pgcode", None) in _RETRYABLE_LOCK_ERRORS:
             raise LockTimeout() from err

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, request
 
-from api.errors import AppError, ErrorCode
+from api.errors import AppError, BadRequest, ErrorCode
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Fewer opening brackets than this cannot nest deeply enough to exhaust Python's recursion limit.
+_NESTING_CHECK_FROM = 500
 
 
 class UnsupportedMediaType(AppError):
@@ -27,3 +31,17 @@ def register_request_guards(app: Flask) -> None:
                 "Send the body as application/json.",
                 details={"contentType": request.mimetype or None},
             )
+        if has_body:
+            _refuse_deep_nesting(request.get_data(cache=True))
+
+
+def _refuse_deep_nesting(body: bytes) -> None:
+    """A body nested thousands deep would exhaust the JSON parser's recursion (a 500): 400 instead."""
+    if body.count(b"[") + body.count(b"{") < _NESTING_CHECK_FROM:
+        return
+    try:
+        json.loads(body)
+    except RecursionError as err:
+        raise BadRequest(ErrorCode.MALFORMED_JSON, "The request body is nested too deeply.") from err
+    except ValueError:
+        return  # not JSON at all: the view's parser answers MALFORMED_JSON as for any broken body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -84,6 +85,33 @@ class ErrorSchema(ma.Schema):
     code = fields.String(required=True, metadata={"description": "Stable UPPER_SNAKE error code"})
     message = fields.String(required=True, metadata={"description": "Human-readable explanation"})
     details = fields.Dict(metadata={"description": "Structured context (field errors, limits, ids)"})
+
+
+# The days a client may name: wide enough for any booking horizon or history, narrow enough that
+# arithmetic on them (time zones, stays, DST) never leaves the calendar (9999-12-31 + an offset does).
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+_DATE_RANGE_MESSAGE = f"Must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
+
+
+class CalendarDate(fields.Date):
+    """A date between EARLIEST_DATE and LATEST_DATE."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            raise ma.ValidationError(_DATE_RANGE_MESSAGE)
+        return parsed
+
+
+class CalendarDateTime(fields.DateTime):
+    """An ISO 8601 date-time (with or without offset) whose date lies between EARLIEST_DATE and LATEST_DATE."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
+            raise ma.ValidationError(_DATE_RANGE_MESSAGE)
+        return parsed
 
 
 class PageQuerySchema(BaseSchema):

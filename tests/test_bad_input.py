@@ -102,3 +102,66 @@ def test_nul_in_an_idempotency_key_is_422(client):
 def test_nul_in_a_path_parameter_never_reaches_sql(client, admin, customer, auth_headers, url, status, code):
     user = admin if url.endswith("/tables") else customer
     assert_envelope(client.get(url, headers=auth_headers(user)), status, code)
+
+
+DEEP = "[" * 20000 + "]" * 20000
+
+
+def _body_routes(app) -> list[tuple[str, str]]:
+    """Every JSON route that takes a body, with placeholder path parameters."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}):
+            if rule.rule.startswith("/api/"):
+                path = rule.rule
+                for argument in rule.arguments:
+                    path = path.replace(f"<{argument}>", "00000000-0000-0000-0000-000000000000")
+                routes.append((method, path))
+    return routes
+
+
+def test_a_body_nested_twenty_thousand_deep_is_400_on_every_route(app, client, admin, auth_headers):
+    routes = _body_routes(app)
+    assert len(routes) > 15
+    for method, path in routes:
+        response = client.open(
+            path, method=method, data=DEEP, content_type="application/json", headers=auth_headers(admin)
+        )
+        assert_envelope(response, 400, "MALFORMED_JSON"), (method, path)
+
+
+def test_shallow_but_bracket_heavy_bodies_still_parse(client):
+    response = client.post("/api/newsletter", json={"email": "reader@example.com", "name": "[" * 600}, headers={})
+    assert response.status_code != 400, response.get_json()
+
+
+FAR = "9999-12-31"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", f"/api/reservations/availability?time={FAR}T19:00:00", None),
+        ("GET", f"/api/reservations/availability?time={FAR}T23:59:59-12:00", None),
+        ("POST", "/api/reservations", {"time": f"{FAR}T19:00:00", "guests": 2, "name": "A", "email": "a@example.com"}),
+        ("POST", "/api/reservations/availability", {"date": FAR, "partySize": 2}),
+        ("POST", "/api/reservations/hold", {"date": FAR, "time": "19:00", "partySize": 2}),
+        ("GET", f"/api/reservations?date={FAR}", None),
+    ],
+)
+def test_the_last_day_of_year_9999_is_422_everywhere(client, cafe_id, customer, admin, auth_headers, method, url, body):
+    if body is not None and "partySize" in body:
+        body = {**body, "restaurantId": str(cafe_id), "userId": str(customer.id)}
+    headers = auth_headers(admin if url.startswith("/api/reservations?") else customer)
+    response = client.open(url, method=method, json=body, headers=headers)
+    assert response.status_code == 422, (url, response.get_json())
+    assert response.get_json()["code"] in {"BAD_TIME", "BAD_DATE", "VALIDATION_ERROR"}
+
+
+@pytest.fixture
+def cafe_id(app):
+    from api.restaurants.demo import ensure_cafe_fausse
+
+    restaurant, _ = ensure_cafe_fausse()
+    db.session.commit()
+    return restaurant.id

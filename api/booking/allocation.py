@@ -8,9 +8,10 @@ Every allocation runs inside one transaction:
 3. the free tables are read *after* the lock, so READ COMMITTED sees the previous winner;
 4. `pick_table` chooses the smallest table that seats the party, then the one whose
    neighbouring slots are already taken (least fragmenting), then the lowest number;
-5. `insert_claims` writes one `table_occupancies` row per slot bucket. Its unique
-   constraint is the backstop: if anything slipped past the lock, the insert fails and
-   the caller answers 409 RACE_LOST instead of selling the table twice.
+5. `insert_claims` writes one `table_occupancies` row for the stay's exact `[start, end)`.
+   Its exclusion constraint is the backstop: if anything slipped past the lock, the insert
+   fails and the caller answers 409 RACE_LOST instead of selling the table twice, whatever
+   grid, time zone or stay length either claim was made under.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import ARRAY, DateTime, Integer, bindparam, delete, func, or_, select, text
+from sqlalchemy import DateTime, Integer, bindparam, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.exc import IntegrityError
 
-from api.booking.models import OCCUPANCY_UNIQUE_CONSTRAINT, Hold, TableOccupancy
-from api.booking.slots import Slot, claim_buckets
-from api.db import LockSpace, advisory_xact_lock
+from api.booking.models import MAX_CLAIM, OCCUPANCY_EXCLUSION_CONSTRAINT, Hold, TableOccupancy
+from api.booking.slots import Slot
+from api.db import LockSpace, advisory_xact_lock, advisory_xact_locks, get_settings
 from api.errors import Conflict, ErrorCode
 from api.extensions import db
 from api.restaurants.models import DiningTable, Restaurant
@@ -36,23 +36,28 @@ from api.restaurants.models import DiningTable, Restaurant
 
 @dataclass(frozen=True)
 class Stay:
-    """Where and when a party sits: a slot start, its end, and the buckets in between."""
+    """Where and when a party sits: from its slot start for the restaurant's turn time for its size."""
 
     starts_at: datetime
     ends_at: datetime
-    buckets: tuple[datetime, ...]
 
     @classmethod
     def for_party(cls, restaurant: Restaurant, slot: Slot, party_size: int) -> Stay:
-        ends_at = slot.starts_at + timedelta(minutes=restaurant.duration_minutes_for(party_size))
-        return cls(slot.starts_at, ends_at, tuple(claim_buckets(slot.starts_at, ends_at, restaurant.slot_minutes)))
+        return cls(slot.starts_at, slot.starts_at + timedelta(minutes=restaurant.duration_minutes_for(party_size)))
 
 
 def lock_service_day(restaurant: Restaurant, service_date: date) -> None:
     """Serialise allocation decisions for one restaurant and local day."""
-    if current_app.config["SETTINGS"].disable_allocation_lock:
+    if get_settings().disable_allocation_lock:
         return  # test-only: the negative control proves the unique constraint holds alone
     advisory_xact_lock(LockSpace.SERVICE_DAY, restaurant.id, service_date)
+
+
+def lock_service_days(restaurant: Restaurant, service_dates: Iterable[date]) -> None:
+    """Serialise against every allocation on several local days at once (sorted, so never a deadlock)."""
+    if get_settings().disable_allocation_lock:
+        return
+    advisory_xact_locks(LockSpace.SERVICE_DAY, [(restaurant.id, day) for day in service_dates])
 
 
 def purge_expired_holds(*, restaurant_id: uuid.UUID, now: datetime) -> int:
@@ -66,19 +71,26 @@ def live_claim(now: datetime):  # type: ignore[no-untyped-def]
     return or_(TableOccupancy.expires_at.is_(None), TableOccupancy.expires_at > now)
 
 
-def taken_buckets(
-    *, restaurant_id: uuid.UUID, first: datetime, last: datetime, now: datetime
-) -> set[tuple[uuid.UUID, datetime]]:
-    """(table, bucket) pairs claimed between two bucket starts, both included."""
+@dataclass(frozen=True)
+class Claim:
+    table_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+
+
+def live_claims_between(*, restaurant_id: uuid.UUID, start: datetime, end: datetime, now: datetime) -> list[Claim]:
+    """The restaurant's live claims that overlap `[start, end)`."""
     rows = db.session.execute(
-        select(TableOccupancy.table_id, TableOccupancy.slot_start).where(
+        select(TableOccupancy.table_id, TableOccupancy.starts_at, TableOccupancy.ends_at).where(
             TableOccupancy.restaurant_id == restaurant_id,
-            TableOccupancy.slot_start >= first,
-            TableOccupancy.slot_start <= last,
+            # starts_at bounds the index scan: no claim is longer than MAX_CLAIM.
+            TableOccupancy.starts_at > start - MAX_CLAIM,
+            TableOccupancy.starts_at < end,
+            TableOccupancy.ends_at > start,
             live_claim(now),
         )
     )
-    return {(table_id, slot_start) for table_id, slot_start in rows}
+    return [Claim(*row) for row in rows]
 
 
 def tables_seating(restaurant: Restaurant, party_size: int) -> list[DiningTable]:
@@ -99,25 +111,26 @@ def tables_seating(restaurant: Restaurant, party_size: int) -> list[DiningTable]
 
 # The best free table for a stay, in SQL so that the website's one-round-trip booking
 # (reservations.book_best_table) and every other path share one definition. A table is free
-# when none of the stay's buckets holds a live claim (a reservation's, or an unexpired
-# hold's). Best fit: fewest seats; then the table already busy right before or after the stay,
+# when no live claim (a reservation's, or an unexpired hold's) overlaps the stay. Best fit:
+# fewest seats; then the table with claims ending or starting within one slot of the stay,
 # which keeps long free runs on the other tables for later parties; then the lowest number.
-# The unique index on (restaurant_id, table_id, slot_start) answers both subqueries.
+# The (table_id, starts_at) index answers both subqueries; `starts_at > :starts_at - 1 day`
+# bounds its scan (no claim is longer, ck_table_occupancies_at_most_a_day).
 BEST_FIT_SQL = """
-    SELECT t.id, t.number
+    SELECT t.id, t.number, t.occupancy_key
     FROM dining_tables AS t
     WHERE t.restaurant_id = :restaurant_id
       AND t.is_active
       AND t.min_seats <= :party_size AND t.max_seats >= :party_size
       AND NOT EXISTS (
         SELECT 1 FROM table_occupancies AS o
-        WHERE o.restaurant_id = :restaurant_id AND o.table_id = t.id
-          AND o.slot_start = ANY(:buckets)
+        WHERE o.table_id = t.id
+          AND o.starts_at > :starts_at - interval '1 day' AND o.starts_at < :ends_at AND o.ends_at > :starts_at
           AND (o.expires_at IS NULL OR o.expires_at > :now))
     ORDER BY t.max_seats,
       (SELECT count(*) FROM table_occupancies AS o
-        WHERE o.restaurant_id = :restaurant_id AND o.table_id = t.id
-          AND o.slot_start IN (:before, :after)
+        WHERE o.table_id = t.id
+          AND o.starts_at > :before - interval '1 day' AND o.starts_at < :after AND o.ends_at > :before
           AND (o.expires_at IS NULL OR o.expires_at > :now)) DESC,
       t.number
     LIMIT 1
@@ -126,16 +139,16 @@ BEST_FIT_SQL = """
 BEST_FIT_BINDS = (
     bindparam("restaurant_id", type_=UUID(as_uuid=True)),
     bindparam("party_size", type_=Integer),
-    bindparam("buckets", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("starts_at", type_=DateTime(timezone=True)),
+    bindparam("ends_at", type_=DateTime(timezone=True)),
     bindparam("before", type_=DateTime(timezone=True)),
     bindparam("after", type_=DateTime(timezone=True)),
     bindparam("now", type_=DateTime(timezone=True)),
 )
 
+_BEST_FIT_ID_SQL = BEST_FIT_SQL.replace("t.id, t.number, t.occupancy_key", "t.id", 1)
 _PICK_TABLE = select(DiningTable).from_statement(
-    text(f"SELECT * FROM dining_tables WHERE id = ({BEST_FIT_SQL.replace('t.id, t.number', 't.id', 1)})").bindparams(
-        *BEST_FIT_BINDS
-    )
+    text(f"SELECT * FROM dining_tables WHERE id = ({_BEST_FIT_ID_SQL})").bindparams(*BEST_FIT_BINDS)
 )
 
 
@@ -145,9 +158,10 @@ def best_fit_params(*, restaurant: Restaurant, stay: Stay, party_size: int, now:
     return {
         "restaurant_id": restaurant.id,
         "party_size": party_size,
-        "buckets": list(stay.buckets),
-        "before": stay.buckets[0] - step,
-        "after": stay.buckets[-1] + step,
+        "starts_at": stay.starts_at,
+        "ends_at": stay.ends_at,
+        "before": stay.starts_at - step,
+        "after": stay.ends_at + step,
         "now": now,
     }
 
@@ -161,31 +175,30 @@ def pick_table(*, restaurant: Restaurant, stay: Stay, party_size: int, now: date
 def insert_claims(
     *,
     restaurant_id: uuid.UUID,
-    table_id: uuid.UUID,
-    buckets: Iterable[datetime],
+    table: DiningTable,
+    stay: Stay,
     reservation_id: uuid.UUID | None = None,
     hold_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
 ) -> None:
-    """Claim the table for every bucket. Raises 409 RACE_LOST if any bucket is taken.
+    """Claim the table for the stay's exact span. Raises 409 RACE_LOST if another claim overlaps it.
 
     No savepoint (it would cost two round trips on every booking): after RACE_LOST the
     transaction is aborted, and the caller's `atomic()` rolls it back.
     """
-    rows = [
-        {
-            "restaurant_id": restaurant_id,
-            "table_id": table_id,
-            "slot_start": bucket,
-            "reservation_id": reservation_id,
-            "hold_id": hold_id,
-            "expires_at": expires_at,
-        }
-        for bucket in buckets
-    ]
+    row = {
+        "restaurant_id": restaurant_id,
+        "table_id": table.id,
+        "table_key": table.occupancy_key,
+        "starts_at": stay.starts_at,
+        "ends_at": stay.ends_at,
+        "reservation_id": reservation_id,
+        "hold_id": hold_id,
+        "expires_at": expires_at,
+    }
     with race_lost_on_claim_collision():
-        # The table's own INSERT, not the ORM's bulk path: no objects come of it, and it is cheaper.
-        db.session.execute(TableOccupancy.__table__.insert(), rows)
+        # The table's own INSERT, not the ORM's unit of work: no object comes of it, and it is cheaper.
+        db.session.execute(TableOccupancy.__table__.insert(), row)
 
 
 @contextmanager
@@ -194,7 +207,7 @@ def race_lost_on_claim_collision() -> Iterator[None]:
     try:
         yield
     except IntegrityError as err:
-        if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == OCCUPANCY_UNIQUE_CONSTRAINT:
+        if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == OCCUPANCY_EXCLUSION_CONSTRAINT:
             raise Conflict(
                 ErrorCode.RACE_LOST,
                 "Another booking took this table a moment ago; please try again.",

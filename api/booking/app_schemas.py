@@ -15,7 +15,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.payments import service as payments_service
-from api.schemas import CamelCaseSchema
+from api.schemas import CalendarDate, CamelCaseSchema
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -65,7 +65,7 @@ class _QuerySchema(CamelCaseSchema):
 
 class AppAvailabilityRequestSchema(CamelCaseSchema):
     restaurant_id = fields.UUID(required=True)
-    service_date = fields.Date(required=True, data_key="date", metadata={"example": "2026-11-15"})
+    service_date = CalendarDate(required=True, data_key="date", metadata={"example": "2026-11-15"})
     party_size = fields.Integer(required=True, strict=True, metadata={"example": 2})
 
 
@@ -88,7 +88,7 @@ class AppAvailabilitySchema(CamelCaseSchema):
 class AppHoldCreateSchema(CamelCaseSchema):
     user_id = fields.String(load_default=None, metadata={"description": "Must be the caller's id unless staff"})
     restaurant_id = fields.UUID(required=True)
-    service_date = fields.Date(required=True, data_key="date", metadata={"example": "2026-11-15"})
+    service_date = CalendarDate(required=True, data_key="date", metadata={"example": "2026-11-15"})
     wall_time = fields.Time(required=True, data_key="time", metadata={"example": "19:00"})
     party_size = fields.Integer(required=True, strict=True, metadata={"example": 2})
 

@@ -1,11 +1,13 @@
 """How many tables are free: at one instant (seed 003) or across a day for a party (seed 000).
 
-Both read the same claims as allocation (`taken_buckets`), so holds and reservations count
-the same way, and an expired hold stops counting the moment it expires.
+Both read the same claims as allocation (`live_claims_between`), compared on exact time, so
+holds and reservations count the same way, and an expired hold stops counting the moment it
+expires.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -37,10 +39,15 @@ class InstantAvailability:
 
 
 def at_slot(*, restaurant: Restaurant, slot: Slot, now: datetime) -> InstantAvailability:
-    """Tables taken and free in one slot bucket, whatever the party size (seed 003)."""
+    """Tables taken at any moment of one slot, whatever the party size (seed 003)."""
     total = allocation.count_tables(restaurant.id)
-    taken = allocation.taken_buckets(restaurant_id=restaurant.id, first=slot.starts_at, last=slot.starts_at, now=now)
-    return InstantAvailability(slot=slot, total_tables=total, booked=min(total, len({t for t, _ in taken})))
+    claims = allocation.live_claims_between(
+        restaurant_id=restaurant.id,
+        start=slot.starts_at,
+        end=slot.starts_at + timedelta(minutes=restaurant.slot_minutes),
+        now=now,
+    )
+    return InstantAvailability(slot=slot, total_tables=total, booked=min(total, len({c.table_id for c in claims})))
 
 
 def for_day(*, restaurant: Restaurant, service_date: date, party_size: int, now: datetime) -> list[SlotAvailability]:
@@ -50,17 +57,16 @@ def for_day(*, restaurant: Restaurant, service_date: date, party_size: int, now:
     if not slots:
         return []
     duration = timedelta(minutes=restaurant.duration_minutes_for(party_size))
-    taken = (
-        allocation.taken_buckets(
-            restaurant_id=restaurant.id, first=slots[0].starts_at, last=slots[-1].starts_at + duration, now=now
-        )
-        if tables
-        else set()
-    )
+    busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {}
+    if tables:
+        for claim in allocation.live_claims_between(
+            restaurant_id=restaurant.id, start=slots[0].starts_at, end=slots[-1].starts_at + duration, now=now
+        ):
+            busy.setdefault(claim.table_id, []).append((claim.starts_at, claim.ends_at))
     result = []
     for slot in slots:
-        stay = allocation.Stay.for_party(restaurant, slot, party_size)
-        free = sum(1 for table in tables if not any((table.id, b) in taken for b in stay.buckets))
+        start, end = slot.starts_at, slot.starts_at + duration
+        free = sum(1 for table in tables if not any(s < end and start < e for s, e in busy.get(table.id, ())))
         bookable = slot.starts_at >= now + timedelta(minutes=restaurant.min_lead_minutes)
         result.append(SlotAvailability(slot=slot, available_tables=free if bookable else 0, total_tables=len(tables)))
     return result

@@ -192,17 +192,11 @@ def _finalize(
         if hold is None:
             return None
         restaurant = hold.restaurant
-        claimed = tuple(
-            db.session.scalars(
-                select(TableOccupancy.slot_start)
-                .where(TableOccupancy.hold_id == hold.id)
-                .order_by(TableOccupancy.slot_start)
-            )
-        )
+        claimed = db.session.scalar(select(exists().where(TableOccupancy.hold_id == hold.id)))
         if not claimed:
             return None
-        # The hold's own span and claims, not recomputed: settings may have changed since.
-        stay = allocation.Stay(starts_at=hold.starts_at, ends_at=hold.ends_at, buckets=claimed)
+        # The hold's own span, not recomputed: settings may have changed since.
+        stay = allocation.Stay(starts_at=hold.starts_at, ends_at=hold.ends_at)
         if payment is not None:
             current = db.session.get(Payment, payment.id, populate_existing=True)
             if current is None or current.status not in (PaymentStatus.AUTHORIZED, *CAPTURED_STATUSES):

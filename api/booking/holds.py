@@ -178,8 +178,8 @@ def create_hold(
             raise
         allocation.insert_claims(
             restaurant_id=restaurant.id,
-            table_id=table.id,
-            buckets=stay.buckets,
+            table=table,
+            stay=stay,
             hold_id=hold.id,
             expires_at=hold.expires_at,
         )

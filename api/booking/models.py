@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     SmallInteger,
     String,
     Text,
-    UniqueConstraint,
+    column,
     func,
+    literal_column,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, check_constraint_for
@@ -135,34 +138,58 @@ class Hold(Base):
 
 
 class TableOccupancy(Base):
-    """One table taken for one slot bucket by a reservation or a hold.
+    """One table taken for an exact span of time by a reservation or a hold.
 
-    The unique constraint on (restaurant, table, slot) is the invariant: two overlapping
-    claims on one table cannot both commit, whatever the application does. A hold's rows
-    carry its `expires_at` so that every availability query can ignore them the moment
-    the hold expires, before the purge deletes them.
+    The exclusion constraint is the invariant: two claims on one table whose `[starts_at,
+    ends_at)` ranges overlap cannot both commit, whatever the slot grid, time zone or stay
+    length they were made under, and whoever wrote them. GiST compares the table as the
+    one-point range `[table_key, table_key]` (no btree_gist needed) and the stay as a
+    `tstzrange`; the composite foreign key makes `table_key` its table's own key. A hold's
+    claim carries its `expires_at` so that every availability query can ignore it the moment
+    the hold expires; allocations purge expired holds before they claim a table, so an
+    expired claim never blocks anyone.
     """
 
     __tablename__ = "table_occupancies"
     __table_args__ = (
-        UniqueConstraint("restaurant_id", "table_id", "slot_start"),
+        ExcludeConstraint(
+            (func.int8range(column("table_key"), column("table_key"), literal_column("'[]'")), "&&"),
+            (func.tstzrange(column("starts_at"), column("ends_at")), "&&"),
+            using="gist",
+            name="xcl_table_occupancies_no_overlap",
+        ),
+        ForeignKeyConstraint(
+            ["table_id", "table_key"],
+            ["dining_tables.id", "dining_tables.occupancy_key"],
+            ondelete="CASCADE",
+            name="fk_table_occupancies_table_id_dining_tables",
+        ),
         CheckConstraint("num_nonnulls(reservation_id, hold_id) = 1", name="one_owner"),
         CheckConstraint("(hold_id IS NULL) = (expires_at IS NULL)", name="hold_rows_expire"),
-        Index("ix_table_occupancies_restaurant_id_slot_start", "restaurant_id", "slot_start"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        # Bounded, so "claims overlapping a span" is a range scan on starts_at (MAX_CLAIM).
+        CheckConstraint("ends_at <= starts_at + interval '1 day'", name="at_most_a_day"),
+        Index("ix_table_occupancies_restaurant_id_starts_at", "restaurant_id", "starts_at"),
+        Index("ix_table_occupancies_table_id_starts_at", "table_id", "starts_at"),
         Index("ix_table_occupancies_reservation_id", "reservation_id"),
         Index("ix_table_occupancies_hold_id", "hold_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
-    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dining_tables.id", ondelete="CASCADE"))
-    slot_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    table_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    table_key: Mapped[int] = mapped_column(BigInteger)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reservation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
     hold_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-OCCUPANCY_UNIQUE_CONSTRAINT = "uq_table_occupancies_restaurant_id_table_id_slot_start"
+# The longest claim the database accepts (ck_table_occupancies_at_most_a_day).
+MAX_CLAIM = timedelta(days=1)
+
+OCCUPANCY_EXCLUSION_CONSTRAINT = "xcl_table_occupancies_no_overlap"
 HOLD_USER_UNIQUE_CONSTRAINT = "uq_holds_user_id"
 RESERVATION_HOLD_UNIQUE_CONSTRAINT = "uq_reservations_hold_id"
 CONFIRMATION_CODE_UNIQUE_CONSTRAINT = "uq_reservations_confirmation_code"

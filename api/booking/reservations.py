@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import Date, DateTime, bindparam, text
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -114,9 +114,7 @@ def insert_reservation(
     if hold_id is not None:
         allocation.transfer_hold_claims(hold_id=hold_id, reservation_id=reservation.id)
     else:
-        allocation.insert_claims(
-            restaurant_id=restaurant.id, table_id=table.id, buckets=stay.buckets, reservation_id=reservation.id
-        )
+        allocation.insert_claims(restaurant_id=restaurant.id, table=table, stay=stay, reservation_id=reservation.id)
     return reservation
 
 
@@ -147,13 +145,13 @@ reservation AS (
     ON CONFLICT (confirmation_code) DO NOTHING
     RETURNING id, table_id, customer_id, created_at, updated_at),
 claims AS (
-    INSERT INTO table_occupancies (restaurant_id, table_id, slot_start, reservation_id)
-    SELECT :restaurant_id, reservation.table_id, bucket, reservation.id
-    FROM reservation, unnest(:buckets) AS bucket),
+    INSERT INTO table_occupancies (restaurant_id, table_id, table_key, starts_at, ends_at, reservation_id)
+    SELECT :restaurant_id, picked.id, picked.occupancy_key, :starts_at, :ends_at, reservation.id
+    FROM reservation JOIN picked ON picked.id = reservation.table_id),
 message AS (
     INSERT INTO outbox_messages (kind, payload, attempts)
     SELECT :message_kind, jsonb_build_object('reservation_id', reservation.id::text), 0 FROM reservation)
-SELECT t.id, t.restaurant_id, t.number, t.label, t.min_seats, t.max_seats, t.area, t.is_active,
+SELECT t.id, t.restaurant_id, t.number, t.label, t.min_seats, t.max_seats, t.area, t.is_active, t.occupancy_key,
        reservation.customer_id, reservation.created_at, reservation.updated_at
 FROM picked JOIN dining_tables AS t ON t.id = picked.id LEFT JOIN reservation ON true
 """
@@ -161,8 +159,6 @@ _BOOK_BINDS = (
     *allocation.BEST_FIT_BINDS,
     bindparam("customer_id", type_=UUID(as_uuid=True)),
     bindparam("reservation_id", type_=UUID(as_uuid=True)),
-    bindparam("starts_at", type_=DateTime(timezone=True)),
-    bindparam("ends_at", type_=DateTime(timezone=True)),
     bindparam("service_date", type_=Date),
     bindparam("refund_policy", type_=JSONB),
 )
@@ -197,8 +193,6 @@ def book_best_table(
         "email": email,
         "name": name,
         "phone": phone,
-        "starts_at": stay.starts_at,
-        "ends_at": stay.ends_at,
         "service_date": service_date,
         "status": ReservationStatus.CONFIRMED.value,
         "source": source,
@@ -226,6 +220,7 @@ def book_best_table(
         max_seats=row.max_seats,
         area=row.area,
         is_active=row.is_active,
+        occupancy_key=row.occupancy_key,
     )
     reservation = Reservation(
         id=params["reservation_id"],

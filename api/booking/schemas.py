@@ -15,7 +15,7 @@ from marshmallow import fields, pre_load, validate
 
 from api.booking.models import ReservationStatus
 from api.errors import ErrorCode, Unprocessable
-from api.schemas import CamelCaseSchema, PageQuerySchema, PaginationSchema
+from api.schemas import CalendarDate, CalendarDateTime, CamelCaseSchema, PageQuerySchema, PaginationSchema
 
 _FIELD_MESSAGES = {
     ErrorCode.BAD_TIME: "time must be an ISO 8601 date and time, e.g. 2025-09-10T19:00:00-04:00.",
@@ -99,7 +99,7 @@ class ReservationCreateSchema(FieldCodesMixin, CamelCaseSchema):
         "email": ErrorCode.BAD_EMAIL,
     }
 
-    time = fields.DateTime(
+    time = CalendarDateTime(
         required=True,
         metadata={
             "description": "ISO 8601. With Z or an offset it is an instant; without, the restaurant's wall "
@@ -121,7 +121,7 @@ class AvailabilityQuerySchema(FieldCodesMixin, CamelCaseSchema):
 
     field_codes: ClassVar[dict[str, ErrorCode]] = {"time": ErrorCode.BAD_TIME}
 
-    time = fields.DateTime(required=True, metadata={"example": "2025-09-10T19:12:00-04:00"})
+    time = CalendarDateTime(required=True, metadata={"example": "2025-09-10T19:12:00-04:00"})
 
 
 class DayListQuerySchema(FieldCodesMixin, PageQuerySchema):
@@ -129,7 +129,7 @@ class DayListQuerySchema(FieldCodesMixin, PageQuerySchema):
 
     field_codes: ClassVar[dict[str, ErrorCode]] = {"date": ErrorCode.BAD_DATE, "slot": ErrorCode.BAD_TIME}
 
-    date = fields.Date(required=True, metadata={"description": "The restaurant's local service day"})
+    date = CalendarDate(required=True, metadata={"description": "The restaurant's local service day"})
     restaurant_id = fields.UUID(
         data_key="restaurantId",
         load_default=None,

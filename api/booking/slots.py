@@ -13,6 +13,7 @@ time in the restaurant's IANA zone. Rules:
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -119,24 +120,24 @@ _PERIODS = _build_periods_query()
 _periods: TTLCache[tuple[Period, ...]] = TTLCache(maxsize=2048)
 
 
+def read_periods(restaurant_id: uuid.UUID, service_date: date) -> tuple[Period, ...]:
+    """Opening periods on a local day, read now: a dated exception wins over the weekly hours."""
+    params = {"restaurant_id": restaurant_id, "service_date": service_date, "weekday": service_date.weekday()}
+    rows = db.session.execute(_PERIODS, params).all()
+    if rows and rows[0].kind == 0:
+        exception = rows[0]
+        if exception.opens_at is None or exception.closes_at is None:
+            return ()
+        return (Period(exception.opens_at, exception.closes_at),)
+    return tuple(Period(opens_at, closes_at) for _, opens_at, closes_at in rows)
+
+
 def periods_for(restaurant: Restaurant, service_date: date) -> list[Period]:
-    """Opening periods on a local day: a dated exception wins over the weekly hours.
-
-    Read once per `SETTINGS_CACHE_SECONDS` per process and day (every booking asks).
-    """
-
-    def load() -> tuple[Period, ...]:
-        params = {"restaurant_id": restaurant.id, "service_date": service_date, "weekday": service_date.weekday()}
-        rows = db.session.execute(_PERIODS, params).all()
-        if rows and rows[0].kind == 0:
-            exception = rows[0]
-            if exception.opens_at is None or exception.closes_at is None:
-                return ()
-            return (Period(exception.opens_at, exception.closes_at),)
-        return tuple(Period(opens_at, closes_at) for _, opens_at, closes_at in rows)
-
+    """`read_periods`, reused for `SETTINGS_CACHE_SECONDS` per process and day (every booking asks)."""
     ttl = current_app.config["SETTINGS"].settings_cache_seconds
-    return list(_periods.get_or_load((restaurant.id, service_date), ttl, load))
+    return list(
+        _periods.get_or_load((restaurant.id, service_date), ttl, lambda: read_periods(restaurant.id, service_date))
+    )
 
 
 def day_slots(restaurant: Restaurant, service_date: date, periods: list[Period] | None = None) -> list[Slot]:
@@ -183,14 +184,3 @@ def check_bookable(restaurant: Restaurant, slot: Slot, *, now: datetime) -> None
             "The restaurant takes no seatings at this time.",
             details={"slot": slot.starts_at.isoformat()},
         )
-
-
-def claim_buckets(starts_at: datetime, ends_at: datetime, slot_minutes: int) -> list[datetime]:
-    """The slot buckets a stay occupies: every slot start from `starts_at` up to `ends_at` (exclusive)."""
-    step = timedelta(minutes=slot_minutes)
-    buckets = []
-    bucket = starts_at
-    while bucket < ends_at:
-        buckets.append(bucket)
-        bucket += step
-    return buckets

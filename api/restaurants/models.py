@@ -7,12 +7,14 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     SmallInteger,
@@ -156,10 +158,16 @@ class DiningTable(Base):
     __tablename__ = "dining_tables"
     __table_args__ = (
         UniqueConstraint("restaurant_id", "number"),
+        # The target of table_occupancies' (table_id, table_key) foreign key: a claim's key is its table's.
+        UniqueConstraint("id", "occupancy_key"),
         CheckConstraint("min_seats >= 1 AND max_seats >= min_seats", name="seats_range"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    # The table's number in the occupancy exclusion constraint: GiST has no uuid equality without
+    # btree_gist (which the embedded PostgreSQL lacks), but it compares int8ranges; each claim
+    # carries its table's key as the one-point range [key, key] (docs/booking-flow.md).
+    occupancy_key: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
     restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(40), default="")

@@ -18,8 +18,11 @@ from api.accounts.models import Role
 from api.restaurants import service as restaurants_service
 from api.restaurants.models import DiningTable, Restaurant, SpecialHours
 from api.restaurants.schemas import (
+    ClosureChangeSchema,
     ClosureCreateSchema,
     ClosureSchema,
+    ForceQuerySchema,
+    HoursChangeSchema,
     HoursReplaceSchema,
     HoursSchema,
     RestaurantAdminSchema,
@@ -92,12 +95,14 @@ class RestaurantById(MethodView):
     @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
     @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
     @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
-    @blp.alt_response(409, schema=ErrorSchema, description="RESTAURANT_SLUG_TAKEN")
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="RESTAURANT_SLUG_TAKEN, BOOKINGS_AFFECTED (time zone with future bookings)"
+    )
     @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
     def patch(self, changes: dict[str, Any], restaurant_id: str) -> Restaurant:
         """Edit a restaurant's profile, reservation terms or settings."""
         return restaurants_service.update_restaurant(
-            actor=current_account(), restaurant_id=restaurant_id, changes=changes
+            actor=current_account(), restaurant_id=restaurant_id, changes=changes, now=_now()
         )
 
 
@@ -164,15 +169,17 @@ class Hours(MethodView):
 
     @auth_required(*STAFF)
     @blp.arguments(HoursReplaceSchema)
-    @blp.response(200, HoursSchema)
+    @blp.arguments(ForceQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, HoursChangeSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
     @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
     @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(409, schema=ErrorSchema, description="BOOKINGS_AFFECTED (details.bookings lists them)")
     @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (overlapping or inverted periods)")
-    def put(self, body: dict[str, Any], restaurant_id: str) -> Restaurant:
+    def put(self, body: dict[str, Any], restaurant_id: str, force: bool) -> restaurants_service.HoursChange:
         """Replace the weekly service periods (days without one are closed)."""
         return restaurants_service.replace_opening_hours(
-            actor=current_account(), restaurant_id=restaurant_id, periods=body["periods"]
+            actor=current_account(), restaurant_id=restaurant_id, periods=body["periods"], force=force, now=_now()
         )
 
 
@@ -189,16 +196,17 @@ class Closures(MethodView):
 
     @auth_required(*STAFF)
     @blp.arguments(ClosureCreateSchema)
-    @blp.response(201, ClosureSchema)
+    @blp.arguments(ForceQuerySchema, location="query", as_kwargs=True)
+    @blp.response(201, ClosureChangeSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
     @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
     @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
-    @blp.alt_response(409, schema=ErrorSchema, description="CLOSURE_EXISTS")
+    @blp.alt_response(409, schema=ErrorSchema, description="CLOSURE_EXISTS, BOOKINGS_AFFECTED (details.bookings)")
     @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR, BAD_DATE (past)")
-    def post(self, closure: dict[str, Any], restaurant_id: str) -> SpecialHours:
+    def post(self, closure: dict[str, Any], restaurant_id: str, force: bool) -> restaurants_service.ClosureChange:
         """Close a day, or open it for one period only."""
         return restaurants_service.add_closure(
-            actor=current_account(), restaurant_id=restaurant_id, closure=closure, now=_now()
+            actor=current_account(), restaurant_id=restaurant_id, closure=closure, force=force, now=_now()
         )
 
 

@@ -14,7 +14,7 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, post_load, pre_dump, validate, validates_schema
 
 from api.restaurants.models import WEEKDAYS
-from api.schemas import CamelCaseSchema, PaginationSchema
+from api.schemas import CalendarDate, CamelCaseSchema, PaginationSchema
 
 MAX_PARTY_SIZE = 100
 INT4_MAX = 2_147_483_647  # PostgreSQL `integer`
@@ -380,10 +380,42 @@ class ClosureSchema(CamelCaseSchema):
     reason = fields.String()
 
 
+class AffectedBookingSchema(CamelCaseSchema):
+    """A booking a change of hours strands (the same objects as BOOKINGS_AFFECTED's `details.bookings`)."""
+
+    id = fields.String()
+    confirmation_code = fields.String(attribute="confirmationCode")
+    starts_at = fields.String(attribute="startsAt", metadata={"description": "ISO 8601 instant"})
+    date = fields.String()
+    party_size = fields.Integer(attribute="partySize")
+    status = fields.String()
+
+
+class HoursChangeSchema(HoursSchema):
+    affected_bookings = fields.List(
+        fields.Nested(AffectedBookingSchema),
+        metadata={"description": "With force=true: the future bookings now outside the hours (empty otherwise)."},
+    )
+
+
+class ClosureChangeSchema(ClosureSchema):
+    affected_bookings = fields.List(
+        fields.Nested(AffectedBookingSchema),
+        metadata={"description": "With force=true: the bookings that day inside the closure (empty otherwise)."},
+    )
+
+
+class ForceQuerySchema(InputSchema):
+    force = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Apply the change even though it strands future bookings, and list them."},
+    )
+
+
 class ClosureCreateSchema(InputSchema):
     """Closed all day (no times) or open for one period instead of the week's hours."""
 
-    date = fields.Date(required=True, attribute="service_date")
+    date = CalendarDate(required=True, attribute="service_date")
     open_time = fields.Time(format=HHMM, allow_none=True, attribute="opens_at")
     close_time = fields.Time(format=HHMM, allow_none=True, attribute="closes_at")
     reason = fields.String(validate=validate.Length(max=200), load_default="")

@@ -27,6 +27,7 @@ from api.accounts.models import Role, User
 from api.db import Base, atomic
 from api.errors import Conflict, ErrorCode, Forbidden, NotFound, Unprocessable
 from api.extensions import db
+from api.restaurants import bookings_guard
 from api.restaurants.models import WEEKDAYS, DiningTable, OpeningHours, Restaurant, SpecialHours
 
 SLUG_UNIQUE_CONSTRAINT = "uq_restaurants_slug"
@@ -202,17 +203,26 @@ def create_restaurant(*, actor: User, data: dict[str, Any]) -> Restaurant:
     return restaurant
 
 
-def update_restaurant(*, actor: User, restaurant_id: uuid.UUID | str, changes: dict[str, Any]) -> Restaurant:
-    """Edit a restaurant (admin, or staff of it). :raise 404/403/422/409: RESTAURANT_NOT_FOUND,
-    FORBIDDEN, VALIDATION_ERROR, RESTAURANT_SLUG_TAKEN."""
+def update_restaurant(
+    *, actor: User, restaurant_id: uuid.UUID | str, changes: dict[str, Any], now: datetime
+) -> Restaurant:
+    """Edit a restaurant (admin, or staff of it). Slot length and turn times may change while
+    bookings exist (they keep their exact times); the time zone may not.
+
+    :raise 404/403/422/409: RESTAURANT_NOT_FOUND, FORBIDDEN, VALIDATION_ERROR, RESTAURANT_SLUG_TAKEN,
+        BOOKINGS_AFFECTED (a time zone change with future bookings).
+    """
     with atomic():
         restaurant = get_restaurant(restaurant_id=restaurant_id, for_update=True)
         ensure_can_manage_restaurant(actor, restaurant.id)
+        old_time_zone = restaurant.timezone
         for key, value in changes.items():
             if key in EDITABLE_COLUMNS:
                 setattr(restaurant, key, value)
         _check_restaurant(restaurant)
         _flush_restaurant(restaurant)
+        if restaurant.timezone != old_time_zone:
+            bookings_guard.guard_time_zone_change(restaurant=restaurant, now=now)
     return restaurant
 
 
@@ -355,7 +365,7 @@ def _is_referenced(table: DiningTable) -> bool:
         exists().where(fk.parent == table.id)
         for other in Base.metadata.tables.values()
         for fk in other.foreign_keys
-        if fk.column.table is target
+        if fk.column is target.c.id
     ]
     return bool(checks) and bool(db.session.scalar(select(or_(*checks))))
 
@@ -402,11 +412,41 @@ def get_opening_hours(*, actor: User, restaurant_id: uuid.UUID | str) -> Restaur
     return _managed_restaurant(actor, restaurant_id)
 
 
-def replace_opening_hours(*, actor: User, restaurant_id: uuid.UUID | str, periods: list[dict[str, Any]]) -> Restaurant:
+@dataclass(frozen=True)
+class HoursChange:
+    """The restaurant after its week was replaced, and the bookings a forced change left outside it."""
+
+    restaurant: Restaurant
+    affected_bookings: list[dict[str, Any]]
+
+    @property
+    def opening_hours(self) -> list[OpeningHours]:
+        return self.restaurant.opening_hours
+
+    @property
+    def weekly_hours(self) -> dict[str, dict[str, object]]:
+        return self.restaurant.weekly_hours
+
+
+@dataclass(frozen=True)
+class ClosureChange:
+    """A closure just added, and the bookings a forced closure left inside it."""
+
+    closure: SpecialHours
+    affected_bookings: list[dict[str, Any]]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.closure, name)  # the closure's fields, for ClosureSchema
+
+
+def replace_opening_hours(
+    *, actor: User, restaurant_id: uuid.UUID | str, periods: list[dict[str, Any]], force: bool, now: datetime
+) -> HoursChange:
     """Replace the whole week's service periods; days without one are closed.
 
-    Periods of one day may not overlap. Bookings already made are kept as they are.
-    :raise 422: VALIDATION_ERROR. :raise 404/403.
+    Periods of one day may not overlap. Bookings already made keep their times and tables.
+    :raise 409: BOOKINGS_AFFECTED (future bookings would start outside the new hours; `force` applies
+        the change anyway and reports them). :raise 422: VALIDATION_ERROR. :raise 404/403.
     """
     by_day: dict[int, list[tuple[time, time, int]]] = {}
     for index, period in enumerate(periods):
@@ -432,7 +472,8 @@ def replace_opening_hours(*, actor: User, restaurant_id: uuid.UUID | str, period
                 )
         db.session.flush()
         db.session.expire(restaurant, ["opening_hours"])
-    return restaurant
+        affected = bookings_guard.guard_hours_change(restaurant=restaurant, now=now, force=force)
+    return HoursChange(restaurant=restaurant, affected_bookings=affected)
 
 
 # ---------------------------------------------------------------- closures (special hours)
@@ -456,8 +497,14 @@ def list_closures(*, actor: User, restaurant_id: uuid.UUID | str, now: datetime)
     )
 
 
-def add_closure(*, actor: User, restaurant_id: uuid.UUID | str, closure: dict[str, Any], now: datetime) -> SpecialHours:
-    """Close a day (or open it for one period only). :raise 409: CLOSURE_EXISTS. :raise 422: BAD_DATE (past)."""
+def add_closure(
+    *, actor: User, restaurant_id: uuid.UUID | str, closure: dict[str, Any], force: bool, now: datetime
+) -> ClosureChange:
+    """Close a day (or open it for one period only).
+
+    :raise 409: CLOSURE_EXISTS; BOOKINGS_AFFECTED (bookings that day fall inside the closure; `force`
+        adds it anyway and reports them). :raise 422: BAD_DATE (past).
+    """
     with atomic():
         restaurant = _managed_restaurant(actor, restaurant_id)
         if closure["service_date"] < _local_today(restaurant, now):
@@ -482,7 +529,10 @@ def add_closure(*, actor: User, restaurant_id: uuid.UUID | str, closure: dict[st
                     details={"date": str(special.service_date)},
                 ) from err
             raise
-    return special
+        affected = bookings_guard.guard_hours_change(
+            restaurant=restaurant, now=now, force=force, dates=[special.service_date]
+        )
+    return ClosureChange(closure=special, affected_bookings=affected)
 
 
 def remove_closure(*, actor: User, restaurant_id: uuid.UUID | str, service_date: str) -> None:

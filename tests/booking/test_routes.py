@@ -104,14 +104,14 @@ def test_fully_booked_is_409(client, cafe):
 
 
 def test_race_lost_is_409_when_the_claim_collides(client, monkeypatch, app):
-    """A decision made on a stale read (as without the lock) is stopped by the unique constraint."""
+    """A decision made on a stale read (as without the lock) is stopped by the exclusion constraint."""
     build_restaurant(tables=[(1, 4)], slug="cafe-fausse")
     assert client.post("/api/reservations", json=reservation_body(local(DAY, 19))).status_code == 201
 
     # A decision taken without seeing the winner: the statement's free-table check is blinded,
     # so it picks the only table although it is claimed. (The real race, through gunicorn with
     # the lock switched off, is in tests/concurrency/test_no_double_booking.py.)
-    blind = reservations._BOOK_SQL.replace("o.slot_start = ANY(:buckets)", "false")
+    blind = reservations._BOOK_SQL.replace("AND o.starts_at < :ends_at AND o.ends_at > :starts_at", "AND false")
     assert blind != reservations._BOOK_SQL
     monkeypatch.setattr(
         reservations, "_BOOK_LOCKED", text(reservations._LOCK_SQL + blind).bindparams(*reservations._BOOK_BINDS)

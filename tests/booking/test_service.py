@@ -14,6 +14,7 @@ from api.booking.models import Customer, Hold, Reservation, TableOccupancy
 from api.errors import AppError, ErrorCode
 from api.extensions import db
 from api.outbox.models import OutboxMessage
+from api.restaurants.models import DiningTable
 from tests.booking.helpers import booking, build_restaurant, local, settle
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -82,13 +83,14 @@ def test_with_two_tables_overlapping_bookings_take_different_tables(now):
                 assert a.ends_at <= b.starts_at or b.ends_at <= a.starts_at
 
 
-def test_longer_stays_for_bigger_parties_claim_more_buckets(now):
+def test_longer_stays_for_bigger_parties_claim_their_table_longer(now):
     bistro = build_restaurant(
         tables=[(1, 8)], durations_by_party=[{"maxParty": 4, "minutes": 90}, {"maxParty": 12, "minutes": 120}]
     )
     big = book(bistro, local(WEDNESDAY, 19), now, guests=6)
     assert big.ends_at - big.starts_at == timedelta(minutes=120)
-    assert db.session.scalar(select(func.count()).where(TableOccupancy.reservation_id == big.id)) == 4
+    claim = db.session.scalars(select(TableOccupancy).where(TableOccupancy.reservation_id == big.id)).one()
+    assert (claim.starts_at, claim.ends_at) == (big.starts_at, big.ends_at)
     expect_error(ErrorCode.FULLY_BOOKED, book, bistro, local(WEDNESDAY, 20, 30), now)
     book(bistro, local(WEDNESDAY, 21), now)
 
@@ -120,9 +122,12 @@ def make_hold(restaurant, user, table_id, starts_at, *, now, expires_in: timedel
     )
     db.session.add(hold)
     db.session.flush()
-    buckets = [starts_at + timedelta(minutes=30 * i) for i in range(3)]
     allocation.insert_claims(
-        restaurant_id=restaurant.id, table_id=table_id, buckets=buckets, hold_id=hold.id, expires_at=hold.expires_at
+        restaurant_id=restaurant.id,
+        table=db.session.get(DiningTable, table_id),
+        stay=allocation.Stay(hold.starts_at, hold.ends_at),
+        hold_id=hold.id,
+        expires_at=hold.expires_at,
     )
     settle()
     return hold

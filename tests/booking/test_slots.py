@@ -153,14 +153,3 @@ def test_evening_slots_on_dst_days_are_the_usual_ones():
         assert len(listed) == 12
         assert listed[0].local_time == time(17, 0) and listed[-1].local_time == time(22, 30)
         assert all(b.starts_at - a.starts_at == timedelta(minutes=30) for a, b in itertools.pairwise(listed))
-
-
-def test_claim_buckets_cover_the_stay_in_real_time():
-    start = utc(2026, 11, 1, 5, 30)  # 01:30 EDT; 90 real minutes cross the fall-back
-    assert slots.claim_buckets(start, start + timedelta(minutes=90), 30) == [
-        utc(2026, 11, 1, 5, 30),
-        utc(2026, 11, 1, 6, 0),
-        utc(2026, 11, 1, 6, 30),
-    ]
-    # A stay that is not a multiple of the slot still claims the bucket it ends in.
-    assert len(slots.claim_buckets(start, start + timedelta(minutes=100), 30)) == 4

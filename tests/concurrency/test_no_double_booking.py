@@ -1,7 +1,7 @@
 """Many clients race for the same tables through gunicorn; the rows prove no table is sold twice.
 
 pretix-style pair: with the service-day lock, contenders queue and every loser is a clean
-FULLY_BOOKED; with the lock switched off (DISABLE_ALLOCATION_LOCK, test-only), the unique
+FULLY_BOOKED; with the lock switched off (DISABLE_ALLOCATION_LOCK, test-only), the exclusion
 constraint on `table_occupancies` alone still lets no overlapping claim commit, and the
 losers of the real race answer RACE_LOST. Assertions are on rows and statuses, never timings.
 """
@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from api.extensions import db
 from tests.booking.helpers import build_restaurant, local, upcoming_service_day, utc_z
+from tests.support import invariants
 from tests.support.live_server import gunicorn_server
 
 pytestmark = pytest.mark.committing
@@ -67,34 +68,12 @@ def rows(database_url: str, sql: str) -> list:
 
 
 def assert_nothing_sold_twice(database_url: str) -> None:
-    # The constraint's own invariant: one claim per (table, bucket).
-    assert (
-        rows(database_url, "SELECT table_id, slot_start FROM table_occupancies GROUP BY 1, 2 HAVING count(*) > 1") == []
-    )
-    # And the promise in terms of stays: no two live reservations on one table overlap in time.
-    overlapping = rows(
-        database_url,
-        """
-        SELECT a.id, b.id FROM reservations a JOIN reservations b
-          ON a.table_id = b.table_id AND a.id < b.id
-         AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
-         WHERE a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed')
-        """,
-    )
-    assert overlapping == []
-    # Every reservation holds exactly the claims of its stay, and no claim is orphaned.
-    assert (
-        rows(
-            database_url,
-            """
-        SELECT r.id FROM reservations r
-          LEFT JOIN table_occupancies o ON o.reservation_id = r.id AND o.table_id = r.table_id
-         GROUP BY r.id, r.starts_at, r.ends_at
-        HAVING count(o.id) <> ceil(extract(epoch FROM r.ends_at - r.starts_at) / 1800)
-        """,
-        )
-        == []
-    )
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            invariants.assert_nothing_sold_twice(conn)
+    finally:
+        engine.dispose()
 
 
 def test_two_hundred_clients_race_for_ten_tables(make_app, committing_database):

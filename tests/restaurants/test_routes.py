@@ -614,6 +614,7 @@ def test_staff_add_list_and_remove_closures(client, staffed, auth_headers):
         "openTime": None,
         "closeTime": None,
         "reason": "Holiday",
+        "affectedBookings": [],
     }
     assert short.get_json()["closed"] is False and short.get_json()["openTime"] == "12:00"
     assert again.status_code == 409 and again.get_json()["code"] == "CLOSURE_EXISTS"
