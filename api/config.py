@@ -57,6 +57,9 @@ class Settings:
     seed_admin_password: str = ""
     # Test-only switch for the negative-control race: the unique constraint must hold alone.
     disable_allocation_lock: bool = False
+    # One booking per guest at a time: no two live bookings (holds count) of one guest, at any
+    # restaurant, starting within this many minutes of each other. 0 turns the guard off.
+    duplicate_guard_minutes: int = 120
     # The restaurant the Café Fausse website (seed 003) books at: it sends no restaurant id.
     default_restaurant_slug: str = "cafe-fausse"
     # Bench-only: registers POST /api/_bench/insert, the baseline of bench/booking.py. Never in production.

@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import ARRAY, BigInteger, MetaData, bindparam, text
+from sqlalchemy import MetaData, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -61,6 +62,8 @@ def check_constraint_for(enum_cls: type[enum.StrEnum], column: str) -> str:
 
 
 _in_atomic = "seatkeeper_in_atomic"
+_defer_commit = "seatkeeper_defer_commit"
+_commit_pending = "seatkeeper_commit_pending"
 
 
 @contextmanager
@@ -72,6 +75,10 @@ def atomic() -> Iterator[None]:
     A lock wait that outlasts `lock_timeout` (the SET LOCAL lasts the whole transaction, so it
     also bounds row locks), or a deadlock PostgreSQL broke, becomes 503 LOCK_TIMEOUT: the
     client may retry, and nothing was written.
+
+    After `defer_next_commit()`, a successful block is flushed but left open for the caller,
+    which adds to it and commits (`commit_deferred`): the idempotent answer of a request is
+    stored in the transaction of the change it reports, so no crash can separate them.
     """
     from api.errors import LockTimeout
     from api.extensions import db
@@ -79,10 +86,16 @@ def atomic() -> Iterator[None]:
     session = db.session()
     if session.info.get(_in_atomic):
         raise RuntimeError("atomic() does not nest: a use case called another use case")
+    if session.info.get(_commit_pending):
+        raise RuntimeError("atomic() after a deferred commit: the route is not a single-transaction use case")
     session.info[_in_atomic] = True
     try:
         yield
-        session.commit()
+        if session.info.pop(_defer_commit, False):
+            session.flush()
+            session.info[_commit_pending] = True
+        else:
+            session.commit()
     except OperationalError as err:
         session.rollback()
         if getattr(err.orig, "pgcode", None) in _RETRYABLE_LOCK_ERRORS:
@@ -95,6 +108,37 @@ def atomic() -> Iterator[None]:
         session.info[_in_atomic] = False
 
 
+def defer_next_commit() -> None:
+    """Ask the next `atomic()` to leave its transaction open on success (see `atomic`)."""
+    from api.extensions import db
+
+    db.session().info[_defer_commit] = True
+
+
+def take_deferred_commit() -> bool:
+    """Whether an `atomic()` left its transaction open since `defer_next_commit()`; clears the request."""
+    from api.extensions import db
+
+    info = db.session().info
+    info.pop(_defer_commit, None)
+    return bool(info.pop(_commit_pending, False))
+
+
+def commit_deferred() -> None:
+    """Commit a transaction an `atomic()` left open, with whatever the caller added to it."""
+    from api.extensions import db
+
+    db.session().commit()
+
+
+def discard_deferred() -> None:
+    """Roll back a transaction an `atomic()` left open (the request failed after its use case)."""
+    from api.extensions import db
+
+    if take_deferred_commit():
+        db.session().rollback()
+
+
 # lock_not_available (lock_timeout) and deadlock_detected.
 _RETRYABLE_LOCK_ERRORS = {"55P03", "40P01"}
 
@@ -105,6 +149,8 @@ class LockSpace(enum.IntEnum):
     SERVICE_DAY = 1
     USER = 2
     HOLD = 3
+    GUEST = 4  # one guest's bookings, keyed by email (the duplicate guard)
+    SCHEDULE = 5  # a restaurant's hours: shared by every allocation, exclusive for a change of hours
 
 
 def lock_key(space: LockSpace, *parts: object) -> int:
@@ -117,47 +163,41 @@ def _key_part(part: object) -> str:
     return part.isoformat() if isinstance(part, date) else str(part)
 
 
+@dataclass(frozen=True)
+class AdvisoryLock:
+    """One transaction-level advisory lock: exclusive, or shared (many holders, no exclusive one)."""
+
+    space: LockSpace
+    parts: tuple[object, ...]
+    shared: bool = False
+
+
 def advisory_xact_lock(space: LockSpace, *parts: object, timeout_ms: int | None = None) -> None:
-    """Take a transaction-level advisory lock, waiting at most `timeout_ms`.
+    """Take one exclusive transaction-level advisory lock (see `advisory_xact_locks`)."""
+    advisory_xact_locks(AdvisoryLock(space, parts), timeout_ms=timeout_ms)
+
+
+def advisory_xact_locks(*locks: AdvisoryLock, timeout_ms: int | None = None) -> None:
+    """Take transaction-level advisory locks in the order given, in one round trip, waiting at most `timeout_ms`.
 
     Transaction-level only: session-level locks break behind PgBouncer in transaction mode.
+    Everyone takes locks in one order (guest, schedule, service day), so nobody deadlocks.
     Raises `LockTimeout` (503 LOCK_TIMEOUT) when the queue does not move in time.
     """
-
     from api.errors import LockTimeout
     from api.extensions import db
 
     if timeout_ms is None:
         timeout_ms = get_settings().lock_timeout_ms
-    session = db.session()
-    # One round trip: psycopg2 sends both statements in one simple-query message, run in order
+    # One round trip: psycopg2 sends the statements in one simple-query message, run in order
     # (the booking path is round-trip bound; see docs/benchmarks.md, "Booking").
-    statement = text(f"SET LOCAL lock_timeout = {int(timeout_ms)}; SELECT pg_advisory_xact_lock(:key)")
+    sql = f"SET LOCAL lock_timeout = {int(timeout_ms)}"
+    params = {}
+    for index, lock in enumerate(locks):
+        sql += f"; SELECT pg_advisory_xact_lock{'_shared' if lock.shared else ''}(:key{index})"
+        params[f"key{index}"] = lock_key(lock.space, *lock.parts)
     try:
-        session.execute(statement, {"key": lock_key(space, *parts)})
-    except OperationalError as err:
-        if getattr(err.orig, "pgcode", None) in _RETRYABLE_LOCK_ERRORS:
-            raise LockTimeout() from err
-        raise
-
-
-def advisory_xact_locks(space: LockSpace, parts: Iterable[tuple[object, ...]]) -> None:
-    """Take several transaction-level advisory locks in one round trip, in sorted key order.
-
-    Everyone who takes more than one lock of a space takes them in ascending key order, so
-    two such transactions queue instead of deadlocking. Raises `LockTimeout` like the single lock.
-    """
-    from api.errors import LockTimeout
-    from api.extensions import db
-
-    keys = sorted({lock_key(space, *p) for p in parts})
-    timeout_ms = int(get_settings().lock_timeout_ms)
-    # unnest() yields the array in order, so the locks are taken in the order of `keys`.
-    statement = text(
-        f"SET LOCAL lock_timeout = {timeout_ms}; SELECT count(pg_advisory_xact_lock(k)) FROM unnest(:keys) AS k"
-    ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
-    try:
-        db.session().execute(statement, {"keys": keys})
+        db.session().execute(text(sql), params)
     except OperationalError as err:
         if getattr(err.orig, "pgcode", None) in _RETRYABLE_LOCK_ERRORS:
             raise LockTimeout() from err

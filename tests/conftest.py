@@ -28,6 +28,8 @@ TEST_SETTINGS: dict[str, Any] = {
     "env": "test",
     "ratelimit_enabled": False,
     "settings_cache_seconds": 0,
+    # Many tests book one email several times in an evening; the guard has its own tests.
+    "duplicate_guard_minutes": 0,
     "refresh_cookie_secure": False,
     "log_level": "WARNING",
     "jwt_secret_key": "test-secret-key-that-is-long-enough-0123456789",

@@ -17,7 +17,7 @@ Every allocation runs inside one transaction:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.booking.models import MAX_CLAIM, OCCUPANCY_EXCLUSION_CONSTRAINT, Hold, TableOccupancy
 from api.booking.slots import Slot
-from api.db import LockSpace, advisory_xact_lock, advisory_xact_locks, get_settings
+from api.db import AdvisoryLock, LockSpace, advisory_xact_lock, advisory_xact_locks, get_settings
 from api.errors import Conflict, ErrorCode
 from api.extensions import db
 from api.restaurants.models import DiningTable, Restaurant
@@ -47,17 +47,22 @@ class Stay:
 
 
 def lock_service_day(restaurant: Restaurant, service_date: date) -> None:
-    """Serialise allocation decisions for one restaurant and local day."""
+    """Serialise allocation decisions for one restaurant and local day.
+
+    First the restaurant's schedule lock, shared: a change of hours (exclusive) waits for the
+    allocations in flight to commit, so it sees the bookings they make (schedule_guard).
+    """
     if get_settings().disable_allocation_lock:
-        return  # test-only: the negative control proves the unique constraint holds alone
-    advisory_xact_lock(LockSpace.SERVICE_DAY, restaurant.id, service_date)
+        return  # test-only: the negative control proves the exclusion constraint holds alone
+    advisory_xact_locks(
+        AdvisoryLock(LockSpace.SCHEDULE, (restaurant.id,), shared=True),
+        AdvisoryLock(LockSpace.SERVICE_DAY, (restaurant.id, service_date)),
+    )
 
 
-def lock_service_days(restaurant: Restaurant, service_dates: Iterable[date]) -> None:
-    """Serialise against every allocation on several local days at once (sorted, so never a deadlock)."""
-    if get_settings().disable_allocation_lock:
-        return
-    advisory_xact_locks(LockSpace.SERVICE_DAY, [(restaurant.id, day) for day in service_dates])
+def lock_schedule(restaurant: Restaurant) -> None:
+    """Wait for every allocation in flight at the restaurant and keep new ones waiting until commit."""
+    advisory_xact_lock(LockSpace.SCHEDULE, restaurant.id)
 
 
 def purge_expired_holds(*, restaurant_id: uuid.UUID, now: datetime) -> int:

@@ -50,7 +50,7 @@ def app_availability(args: dict[str, Any]) -> holds.DayAvailability:
 
 @blp.route("/hold", methods=["POST"])
 @auth_required()
-@idempotent
+@idempotent(answer_in_transaction=True)
 @blp.arguments(AppHoldCreateSchema)
 @blp.response(201, AppHoldCreatedSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH")

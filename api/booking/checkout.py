@@ -36,7 +36,6 @@ half done, and the payment webhooks feed the same path (`reconcile_payment`):
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +45,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import joinedload
 
+from api import faults
 from api.accounts.authz import ensure_acting_for
 from api.accounts.models import User
 from api.booking import allocation, cancellation, notifications
@@ -60,12 +60,8 @@ from api.payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
 
 logger = logging.getLogger("api.booking.checkout")
 
-# The steps a test may break (settings.fault_injection_point, honoured only when ENV=test).
+# The steps a crash test may break (api/faults.py).
 FAULT_POINTS = ("after_payment_row", "after_authorize", "after_reservation_commit", "after_capture")
-
-
-class InjectedFault(RuntimeError):
-    """Raised at a fault-injection point (tests only)."""
 
 
 @dataclass(frozen=True)
@@ -89,19 +85,6 @@ class ReconcileReport:
 
     def total(self) -> int:
         return self.captured + self.voided + self.refunded + self.marked_paid
-
-
-def _fault(point: str) -> None:
-    """Fail here if a test asked for it: raise, or (`<point>:exit`) kill the process like a crash."""
-    settings = current_app.config["SETTINGS"]
-    if settings.env != "test" or not settings.fault_injection_point:
-        return
-    name, _, mode = settings.fault_injection_point.partition(":")
-    if name != point:
-        return
-    if mode == "exit":
-        os._exit(70)
-    raise InjectedFault(point)
 
 
 # --- confirmation -----------------------------------------------------------------------------
@@ -152,14 +135,14 @@ def confirm_reservation(
     payment = payments_service.start_payment(
         subject_id=hold_id, amount_cents=amount_cents, currency=currency, payment_method=payment_method, now=now
     )
-    _fault("after_payment_row")
+    faults.inject("after_payment_row")
     payment = payments_service.authorize_payment(payment_id=payment.id, now=now)
-    _fault("after_authorize")
+    faults.inject("after_authorize")
     reservation = _finalize(hold_id=hold_id, payment=payment, special_requests=special_requests or "", now=now)
     if reservation is None:
         _void_quietly(payment.id, now)
         raise _hold_expired()
-    _fault("after_reservation_commit")
+    faults.inject("after_reservation_commit")
     try:
         payments_service.capture_payment(payment_id=payment.id, now=now)
         reservation = _mark_paid(reservation.id, payment.id) or reservation
@@ -168,7 +151,7 @@ def confirm_reservation(
         logger.warning(
             "deposit capture deferred to the reconciler", extra={"payment_id": str(payment.id), "code": err.code}
         )
-    _fault("after_capture")
+    faults.inject("after_capture")
     return Confirmation(reservation)
 
 

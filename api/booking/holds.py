@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.accounts.authz import ensure_acting_for, ensure_can_manage_restaurant
 from api.accounts.models import User
-from api.booking import allocation, availability
+from api.booking import allocation, availability, rules
 from api.booking.models import HOLD_USER_UNIQUE_CONSTRAINT, Hold
 from api.booking.slots import check_bookable, slot_from_local, zone_of
 from api.db import LockSpace, advisory_xact_lock, atomic
@@ -117,6 +117,7 @@ def create_hold(
     :raise 403 USER_MISMATCH: `userId` is not the caller (and the caller is not staff).
     :raise 404 RESTAURANT_NOT_FOUND, USER_NOT_FOUND:
     :raise 409 ACTIVE_HOLD_EXISTS: the user already holds a table.
+    :raise 409 DUPLICATE_BOOKING: the user has a live booking starting near this time (`rules`).
     :raise 409 FULLY_BOOKED, RACE_LOST: no table is free for the party's stay.
     :raise 422 BAD_TIME, BAD_GUESTS:
     :raise 503 LOCK_TIMEOUT:
@@ -125,9 +126,11 @@ def create_hold(
     hold_minutes = current_app.config["SETTINGS"].hold_minutes
     with atomic():
         restaurant = get_restaurant(restaurant_id)
+        guest = actor
         if guest_id != actor.id:
             ensure_can_manage_restaurant(actor, restaurant.id)
-            if db.session.get(User, guest_id) is None:
+            guest = db.session.get(User, guest_id)
+            if guest is None:
                 raise NotFound(ErrorCode.USER_NOT_FOUND, "No such user.")
         check_accepts_reservations(restaurant)
         check_party_size(restaurant, party_size)
@@ -135,10 +138,11 @@ def create_hold(
         check_bookable(restaurant, slot, now=now)
         stay = allocation.Stay.for_party(restaurant, slot, party_size)
 
-        # Lock order: user, service day, then hold rows (the checkout takes the last two in the
-        # same order, so they never deadlock). The user lock makes one user's parallel requests
-        # queue, so the check below sees the winner's hold.
+        # Lock order: guest, user, service day, then hold rows (the checkout takes the last two in
+        # the same order, so they never deadlock). The guest and user locks make one user's
+        # parallel requests queue, so the checks below see the winner's hold or booking.
         if not current_app.config["SETTINGS"].disable_allocation_lock:  # test-only negative control
+            rules.lock_guest(guest.email)
             advisory_xact_lock(LockSpace.USER, guest_id)
         allocation.lock_service_day(restaurant, slot.service_date)
         # The user's own expired hold would trip the unique user_id; it frees nothing else.
@@ -146,6 +150,7 @@ def create_hold(
         existing = find_active_hold(user_id=guest_id, now=now)
         if existing is not None:
             raise _active_hold_exists(existing.id)
+        rules.check_no_duplicate(email=guest.email, starts_at=stay.starts_at, now=now)
         allocation.purge_expired_holds(restaurant_id=restaurant.id, now=now)
         table = allocation.pick_table(restaurant=restaurant, stay=stay, party_size=party_size, now=now)
         if table is None:

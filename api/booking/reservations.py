@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from api.booking import allocation
+from api.booking import allocation, rules
 from api.booking.models import Reservation, ReservationStatus
 from api.db import LockSpace, lock_key
 from api.extensions import db
@@ -119,16 +119,24 @@ def insert_reservation(
 
 
 # The website's whole booking in one round trip, as a multi-statement query that PostgreSQL runs
-# statement by statement, each with a fresh snapshot (READ COMMITTED): take the service day's lock
-# (its own statement, so that everything after it sees the previous winner's commit), purge the
-# restaurant's expired holds, then one statement with data-modifying CTEs picks the best-fit table
+# statement by statement, each with a fresh snapshot (READ COMMITTED): take the guest's lock and the
+# service day's lock (their own statements, so that everything after them sees the previous
+# winner's commit), purge the restaurant's expired holds, then one statement with data-modifying
+# CTEs refuses a duplicate (rules.DUPLICATE_SQL), picks the best-fit table
 # (allocation.BEST_FIT_SQL), upserts the guest, inserts the reservation, its claims and its outbox
-# message. The claims' unique constraint is still the backstop (RACE_LOST). Ten round trips cost
+# message. The claims' exclusion constraint is still the backstop (RACE_LOST). Ten round trips cost
 # more than everything else in a booking (docs/benchmarks.md, "Booking").
-_LOCK_SQL = "SELECT set_config('lock_timeout', :lock_timeout, true); SELECT pg_advisory_xact_lock(:lock_key);"
+_LOCK_SQL = (
+    "SELECT set_config('lock_timeout', :lock_timeout, true);"
+    # Lock order: guest, schedule (shared), service day (allocation.lock_service_day).
+    " SELECT pg_advisory_xact_lock(:guest_key) WHERE :guard_minutes > 0;"
+    " SELECT pg_advisory_xact_lock_shared(:schedule_key);"
+    " SELECT pg_advisory_xact_lock(:lock_key);"
+)
 _BOOK_SQL = f"""
 DELETE FROM holds WHERE restaurant_id = :restaurant_id AND expires_at <= :now;
-WITH picked AS ({allocation.BEST_FIT_SQL}),
+WITH duplicate AS ({rules.DUPLICATE_SQL}),
+picked AS (SELECT * FROM ({allocation.BEST_FIT_SQL}) AS best WHERE NOT EXISTS (SELECT 1 FROM duplicate)),
 customer AS (
     INSERT INTO customers (id, email, name, phone)
     SELECT :customer_id, :email, :name, :phone FROM picked
@@ -152,11 +160,14 @@ message AS (
     INSERT INTO outbox_messages (kind, payload, attempts)
     SELECT :message_kind, jsonb_build_object('reservation_id', reservation.id::text), 0 FROM reservation)
 SELECT t.id, t.restaurant_id, t.number, t.label, t.min_seats, t.max_seats, t.area, t.is_active, t.occupancy_key,
-       reservation.customer_id, reservation.created_at, reservation.updated_at
-FROM picked JOIN dining_tables AS t ON t.id = picked.id LEFT JOIN reservation ON true
+       reservation.customer_id, reservation.created_at, reservation.updated_at,
+       EXISTS (SELECT 1 FROM duplicate) AS duplicate, (SELECT code FROM duplicate) AS duplicate_code
+FROM (SELECT 1) AS one LEFT JOIN picked ON true LEFT JOIN dining_tables AS t ON t.id = picked.id
+LEFT JOIN reservation ON true
 """
 _BOOK_BINDS = (
     *allocation.BEST_FIT_BINDS,
+    *(bind for bind in rules.DUPLICATE_BINDS if bind.key not in {"starts_at", "now"}),
     bindparam("customer_id", type_=UUID(as_uuid=True)),
     bindparam("reservation_id", type_=UUID(as_uuid=True)),
     bindparam("service_date", type_=Date),
@@ -181,13 +192,15 @@ def book_best_table(
 
     `guest` is (email, name, phone), upserted by email. Returns the reservation as written, with
     its `table`, outside the session (nothing to read back after the commit), or None when no
-    table is free. Call inside `atomic()`. Raises 409 RACE_LOST if a claim collides.
+    table is free. Call inside `atomic()`. Raises 409 DUPLICATE_BOOKING when the guest already
+    has a live booking near this time (`rules`), 409 RACE_LOST if a claim collides.
     """
     settings = current_app.config["SETTINGS"]
     email, name, phone = guest
     params = {
         **allocation.best_fit_params(restaurant=restaurant, stay=stay, party_size=party_size, now=now),
         "lock_timeout": f"{int(settings.lock_timeout_ms)}ms",
+        "schedule_key": lock_key(LockSpace.SCHEDULE, restaurant.id),
         "lock_key": lock_key(LockSpace.SERVICE_DAY, restaurant.id, service_date),
         "customer_id": uuid.uuid4(),
         "email": email,
@@ -198,13 +211,18 @@ def book_best_table(
         "source": source,
         "refund_policy": list(restaurant.refund_policy or []),
         "message_kind": message_kind,
+        "guest_email": email,
+        "guest_key": rules.guest_lock_key(email),
+        "guard_minutes": rules.guard_minutes(),
     }
     statement = _BOOK_UNLOCKED if settings.disable_allocation_lock else _BOOK_LOCKED
     for _ in range(_CODE_ATTEMPTS):
         params |= {"reservation_id": uuid.uuid4(), "code": new_confirmation_code()}
         with allocation.race_lost_on_claim_collision():
-            row = db.session.execute(statement, params).first()
-        if row is None:
+            row = db.session.execute(statement, params).one()
+        if row.duplicate:
+            raise rules.duplicate_booking(row.duplicate_code)
+        if row.id is None:
             return None
         if row.created_at is not None:
             break

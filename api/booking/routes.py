@@ -47,7 +47,7 @@ _RATE_LIMITED = {"schema": ErrorSchema, "description": "RATE_LIMITED (with Retry
 @blp.route("")
 class Reservations(MethodView):
     @limiter.limit(_booking_limit)
-    @idempotent
+    @idempotent(answer_in_transaction=True)
     @blp.arguments(ReservationCreateSchema)
     @blp.response(201, ReservationCreatedSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND (the default restaurant is missing)")

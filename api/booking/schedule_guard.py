@@ -1,15 +1,17 @@
 """Which future bookings a change of a restaurant's hours, closures or time zone would strand.
 
 Registered with `api.restaurants.bookings_guard` at start-up; runs inside the change's
-transaction, after the change is flushed. It first takes the service-day locks of every day
-the change can touch (sorted), so a booking that decided under the old hours has committed
-before we look, and one that decides after us sees the new hours.
+transaction, after the change is flushed. It first takes the restaurant's schedule lock
+(exclusive; every allocation holds it shared while it decides), so a booking in flight has
+committed before we look. A booking that read the hours before the change but takes its locks
+after the change commits is not seen: that window is the time between its hours check and its
+lock statement, plus `SETTINGS_CACHE_SECONDS` (docs/booking-flow.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -30,13 +32,7 @@ def affected_bookings(
     *, restaurant: Restaurant, now: datetime, dates: Collection[date] | None, every_future: bool
 ) -> list[dict[str, Any]]:
     """Future live bookings on `dates` (or any day) that the current hours no longer open, or all of them."""
-    today = now.astimezone(zone_of(restaurant)).date()
-    days = (
-        set(dates)
-        if dates is not None
-        else {today + timedelta(days=n) for n in range(restaurant.booking_horizon_days + 1)}
-    )
-    allocation.lock_service_days(restaurant, days | set(_future_service_dates(restaurant, now)))
+    allocation.lock_schedule(restaurant)
     query = select(Reservation).where(
         Reservation.restaurant_id == restaurant.id,
         Reservation.status.in_(ACTIVE_STATUSES),
@@ -58,20 +54,6 @@ def affected_bookings(
                 stranded.append(reservation)
         reservations = stranded
     return [_describe(r) for r in reservations]
-
-
-def _future_service_dates(restaurant: Restaurant, now: datetime) -> list[date]:
-    return list(
-        db.session.scalars(
-            select(Reservation.service_date)
-            .where(
-                Reservation.restaurant_id == restaurant.id,
-                Reservation.status.in_(ACTIVE_STATUSES),
-                Reservation.starts_at >= now,
-            )
-            .distinct()
-        )
-    )
 
 
 def _describe(reservation: Reservation) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from flask_jwt_extended import get_jwt
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from api import faults
+from api.db import commit_deferred, defer_next_commit, discard_deferred, take_deferred_commit
 from api.errors import AppError, ErrorCode, Unprocessable, error_response, http_exception_response
 from api.idempotency import service
 
@@ -54,8 +56,16 @@ _HEADER_DOC = {
 }
 
 
-def idempotent(view: F) -> F:
-    """Replay the stored answer for a repeated `Idempotency-Key` instead of running the view again."""
+def idempotent(view: F | None = None, *, answer_in_transaction: bool = False) -> Any:
+    """Replay the stored answer for a repeated `Idempotency-Key` instead of running the view again.
+
+    `answer_in_transaction=True` is for views whose use case is one transaction (`atomic()` once):
+    the answer is stored in that transaction, so the change and its answer commit together.
+    Views that commit several times (the deposit checkout: its payment row must commit before
+    the gateway is called) store the answer afterwards, and rely on their own uniqueness.
+    """
+    if view is None:
+        return functools.partial(idempotent, answer_in_transaction=answer_in_transaction)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -83,17 +93,26 @@ def idempotent(view: F) -> F:
             replay.status_code = outcome.status
             replay.headers[REPLAYED_HEADER] = "true"
             return replay
+        if answer_in_transaction:
+            defer_next_commit()
         try:
             response = _run(view, args, kwargs)
         except BaseException:
+            discard_deferred()  # nothing the view changed survives an answer we cannot give
             service.release_key(key_id=outcome.key_id)
             raise
+        change_open = take_deferred_commit()
         body = response.get_json(silent=True) if response.is_json else None
         code = body.get("code") if isinstance(body, dict) else None
         if response.status_code >= 500 or body is None or code in _NEVER_STORED:
+            if change_open:
+                commit_deferred()
             service.release_key(key_id=outcome.key_id)
         else:
-            service.record_response(key_id=outcome.key_id, status=response.status_code, body=body)
+            service.record_response(
+                key_id=outcome.key_id, status=response.status_code, body=body, with_open_change=change_open
+            )
+        faults.inject("after_idempotent_commit")
         return response
 
     doc = getattr(wrapper, "_apidoc", {})

@@ -9,7 +9,10 @@ A key lives per caller and endpoint (`scope`) for `IDEMPOTENCY_TTL_HOURS` (24 h)
 - a first attempt that died without an answer leaves a lease that runs out after
   `IDEMPOTENCY_LEASE_SECONDS`; a retry after that runs the request again.
 
-Each step is its own short transaction, so the view's own use case keeps its one transaction.
+Each step is its own short transaction, so the view's own use case keeps its one transaction;
+for single-transaction use cases the answer is stored inside that transaction instead
+(`record_response(with_open_change=True)`), so a crash between the change and the answer is
+impossible: both commit, or neither.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from api.db import atomic
+from api import faults
+from api.db import atomic, commit_deferred
 from api.errors import Conflict, ErrorCode, Unprocessable
 from api.extensions import db
 from api.idempotency.models import IdempotencyKey
@@ -111,14 +115,25 @@ def claim_key(*, scope: str, key: str, request_hash: str, now: datetime) -> Clai
         return Claimed(row.id)
 
 
-def record_response(*, key_id: int, status: int, body: Any) -> None:
-    """Store the answer so that retries with the same key replay it."""
+def record_response(*, key_id: int, status: int, body: Any, with_open_change: bool = False) -> None:
+    """Store the answer so that retries with the same key replay it.
+
+    With `with_open_change`, the request's use case left its transaction open (`db.atomic`):
+    the answer joins it and both commit together, so a crash can never keep the change and lose
+    the answer (a retry would then run the request again: a second booking).
+    """
+    statement = (
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == key_id)
+        .values(response_status=status, response_body=body, locked_until=None)
+    )
+    if with_open_change:
+        db.session.execute(statement)
+        faults.inject("before_idempotent_commit")
+        commit_deferred()
+        return
     with atomic():
-        db.session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == key_id)
-            .values(response_status=status, response_body=body, locked_until=None)
-        )
+        db.session.execute(statement)
 
 
 def release_key(*, key_id: int) -> None:

@@ -8,6 +8,7 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from api import faults
 from api.booking import cancellation, checkout, holds
 from api.booking.models import Hold, Reservation
 from api.errors import AppError, ErrorCode, ServiceUnavailable
@@ -161,7 +162,7 @@ def test_the_reconciler_waits_while_the_guest_can_still_finish(restaurant, custo
     hold_id = hold_for(restaurant, customer, now).id
     settings = app.config["SETTINGS"]
     monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, fault_injection_point="after_authorize"))
-    with pytest.raises(checkout.InjectedFault):
+    with pytest.raises(faults.InjectedFault):
         confirm(hold_id, customer, now)
     monkeypatch.setitem(app.config, "SETTINGS", settings)
 

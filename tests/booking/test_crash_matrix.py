@@ -19,6 +19,7 @@ import pytest
 import requests
 from argon2 import PasswordHasher
 
+from api import faults
 from api.accounts.models import User
 from api.accounts.tokens import issue_access_token
 from api.booking import checkout, holds
@@ -63,7 +64,7 @@ def test_a_confirmation_dying_at_each_step_is_repaired_by_the_reconciler(point, 
     ).hold.id
     settings = app.config["SETTINGS"]
     monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, fault_injection_point=point))
-    with pytest.raises(checkout.InjectedFault):
+    with pytest.raises(faults.InjectedFault):
         checkout.confirm_reservation(
             actor=customer, hold_id=hold_id, user_id=None, payment_method="pm_card_visa", special_requests="", now=now
         )

@@ -92,3 +92,29 @@ def test_a_guest_checks_availability_books_and_subscribes(site, page):
         assert reservation.starts_at > datetime.now(UTC)
         assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
         db.engine.dispose()
+
+
+def test_a_double_click_on_book_makes_one_reservation(site, page):
+    server, app = site
+    posts = []
+    page.on(
+        "request",
+        lambda request: (
+            posts.append(request.headers.get("idempotency-key"))
+            if request.method == "POST" and request.url.endswith("/api/reservations")
+            else None
+        ),
+    )
+    page.goto(server.url("/"))
+    page.fill("#time", next_friday_at_seven_local())
+    page.fill("#guests", "2")
+    page.fill("#name", "Grace Hopper")
+    page.fill("#email", "grace@example.com")
+    page.dblclick("#book")
+    page.wait_for_selector("#reservation-status:has-text('Booked')")
+
+    assert len(posts) == 1 and posts[0], posts  # the button was disabled: one request, with its key
+    assert page.is_enabled("#book")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Reservation)) == 1
+        db.engine.dispose()
