@@ -7,11 +7,14 @@ SQL on exact time ranges.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from api.accounts.models import Role
+from api.booking import reservations
 from api.extensions import db
 from tests.booking.helpers import build_restaurant, local, upcoming_service_day, utc_z
 from tests.support import invariants
@@ -174,3 +177,24 @@ def test_closing_time_change_is_checked_on_exact_wall_time(client, bistro, staff
     assert refused.get_json()["code"] == "BOOKINGS_AFFECTED"
     kept = client.put(f"/api/restaurants/{bistro.id}/hours", json=week("17:00", "21:00"), headers=staff_headers)
     assert kept.status_code == 200
+
+
+def test_without_the_lock_and_blind_to_the_first_stay_an_overlap_on_another_grid_is_race_lost(
+    client, bistro, staff_headers, app, monkeypatch
+):
+    """The exclusion constraint alone: 19:00-20:30 booked on a 30-minute grid, 20:20 on a 20-minute one."""
+    assert book(client, local(DAY, 19)).status_code == 201
+    client.patch(f"/api/restaurants/{bistro.id}", json={"settings": {"slotMinutes": 20}}, headers=staff_headers)
+    monkeypatch.setitem(
+        app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], disable_allocation_lock=True)
+    )
+    blind = reservations._BOOK_SQL.replace("AND o.starts_at < :ends_at AND o.ends_at > :starts_at", "AND false")
+    assert blind != reservations._BOOK_SQL
+    monkeypatch.setattr(reservations, "_BOOK_UNLOCKED", text(blind).bindparams(*reservations._BOOK_BINDS))
+
+    response = book(client, local(DAY, 20, 20))
+
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "RACE_LOST"
+    assert db.session.execute(db.text("SELECT count(*) FROM reservations")).scalar_one() == 1
+    assert_invariants()

@@ -150,3 +150,45 @@ def test_a_mixed_party_race_fills_the_tables_best_fit(make_app, committing_datab
         smaller_that_fit = [s for s in capacity if party <= s < seats]
         assert all(taken[s] == capacity[s] for s in smaller_that_fit), (party, seats, dict(taken))
         taken[seats] += 1
+
+
+def test_without_the_lock_overlapping_stays_of_different_lengths_and_grids_are_refused(make_app, committing_database):
+    """Negative control on exact time: starts on a 15-minute grid, stays of 45, 75 and 105 minutes.
+
+    No two of these claims share a grid of buckets a unique constraint could compare; the
+    exclusion constraint compares their ranges, so the losers answer RACE_LOST and the winners'
+    stays never overlap.
+    """
+    app = make_app(database_url=committing_database)
+    with app.app_context():
+        build_restaurant(
+            slug="cafe-fausse",
+            tables=[(1, 6)],
+            slot_minutes=15,
+            durations_by_party=[
+                {"maxParty": 2, "minutes": 45},
+                {"maxParty": 4, "minutes": 75},
+                {"maxParty": 6, "minutes": 105},
+            ],
+        )
+        db.session.remove()
+        db.engine.dispose()
+    outcomes: Counter = Counter()
+    with gunicorn_server(committing_database, workers=WORKERS, env={"DISABLE_ALLOCATION_LOCK": "true"}) as server:
+        for round_number in range(10):
+            day = DAY + timedelta(days=round_number)
+            bodies = [
+                body(local(day, 19, minute), guests)
+                for minute in (0, 15, 30, 45)
+                for guests in (2, 4, 6)
+                for _ in range(3)
+            ]
+            results = race(server.base_url, bodies)
+            assert {status for status, _ in results} <= {201, 409}, Counter(results)
+            outcomes.update(code for status, code in results if status == 409)
+            if outcomes["RACE_LOST"] >= 3:
+                break
+    print(f"negative control on exact time: {dict(outcomes)}")
+    assert set(outcomes) <= {"RACE_LOST", "FULLY_BOOKED"}
+    assert outcomes["RACE_LOST"] >= 1, outcomes
+    assert_nothing_sold_twice(committing_database)
