@@ -27,9 +27,11 @@ GUESTS = 4
 CLICKS = 4
 
 
-def test_parallel_confirms_of_one_hold_charge_once_and_answer_the_same_reservation(committing_database, make_app):
+def test_parallel_confirms_of_one_hold_charge_once_and_answer_the_same_reservation(
+    committing_database, served_database, make_app
+):
     seeded = seed_live_database(make_app, committing_database, users=GUESTS, tables=[(GUESTS, 2)])
-    with gunicorn_server(committing_database, workers=4, env=live_env()) as server:
+    with gunicorn_server(served_database, workers=4, env=live_env()) as server:
         holds = []
         for user_id, headers in seeded["users"]:
             body = {

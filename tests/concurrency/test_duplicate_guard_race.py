@@ -29,7 +29,7 @@ WALLS = [time(19), time(19, 30), time(20), time(20, 30)]
 
 @pytest.mark.parametrize("guard_minutes", ["120", "0"])
 def test_twenty_parallel_requests_of_one_guest_at_two_restaurants_make_one_booking(
-    guard_minutes, committing_database, make_app
+    guard_minutes, committing_database, served_database, make_app
 ):
     seeded = seed_live_database(make_app, committing_database, users=1, tables=[(10, 2)])
     with seeded["app"].app_context():
@@ -61,7 +61,7 @@ def test_twenty_parallel_requests_of_one_guest_at_two_restaurants_make_one_booki
         return response.status_code, response.json().get("code")
 
     env = live_env(DUPLICATE_GUARD_MINUTES=guard_minutes)
-    with gunicorn_server(committing_database, workers=4, env=env) as server:
+    with gunicorn_server(served_database, workers=4, env=env) as server:
         base_url = server.base_url
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:
             outcomes = Counter(pool.map(post, calls))

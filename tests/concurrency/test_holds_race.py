@@ -27,7 +27,7 @@ USERS = 6
 
 
 @pytest.mark.parametrize("locking", ["on", "off"])
-def test_two_parallel_holds_by_one_user_yield_one_hold(locking, committing_database, make_app):
+def test_two_parallel_holds_by_one_user_yield_one_hold(locking, committing_database, served_database, make_app):
     seeded = seed_live_database(make_app, committing_database, users=USERS, tables=[(2, 2)], restaurants=USERS)
     requests_to_send = []
     for (user_id, headers), restaurant_id in zip(seeded["users"], seeded["restaurant_ids"], strict=True):
@@ -50,7 +50,7 @@ def test_two_parallel_holds_by_one_user_yield_one_hold(locking, committing_datab
         return user_id, response.status_code, response.json().get("code")
 
     env = live_env(DISABLE_ALLOCATION_LOCK="true" if locking == "off" else "false")
-    with gunicorn_server(committing_database, workers=4, env=env) as server:
+    with gunicorn_server(served_database, workers=4, env=env) as server:
         base_url = server.base_url
         with ThreadPoolExecutor(max_workers=len(requests_to_send)) as pool:
             results = list(pool.map(post, requests_to_send))

@@ -76,9 +76,9 @@ def assert_nothing_sold_twice(database_url: str) -> None:
         engine.dispose()
 
 
-def test_two_hundred_clients_race_for_ten_tables(make_app, committing_database):
+def test_two_hundred_clients_race_for_ten_tables(make_app, committing_database, served_database):
     make_restaurant(make_app, committing_database, tables=[(10, 2)])
-    with gunicorn_server(committing_database, workers=WORKERS) as server:
+    with gunicorn_server(served_database, workers=WORKERS) as server:
         results = race(server.base_url, [body(local(DAY, 19)) for _ in range(200)])
     assert Counter(status for status, _ in results) == {201: 10, 409: 190}
     # The lock makes contenders queue: every loser saw the winners and none collided.
@@ -88,12 +88,12 @@ def test_two_hundred_clients_race_for_ten_tables(make_app, committing_database):
     assert_nothing_sold_twice(committing_database)
 
 
-def test_without_the_lock_the_constraint_alone_stops_double_booking(make_app, committing_database):
+def test_without_the_lock_the_constraint_alone_stops_double_booking(make_app, committing_database, served_database):
     """Negative control: the race is real (RACE_LOST appears) and still nothing is sold twice."""
     make_restaurant(make_app, committing_database, tables=[(10, 2)])
     outcomes: Counter = Counter()
     env = {"DISABLE_ALLOCATION_LOCK": "true"}
-    with gunicorn_server(committing_database, workers=WORKERS, env=env) as server:
+    with gunicorn_server(served_database, workers=WORKERS, env=env) as server:
         # Each round is another day, so no round's stays overlap another's; a round shows the race
         # when two transactions overlap in time, and ten rounds make that near certain.
         for round_number in range(10):
@@ -110,10 +110,10 @@ def test_without_the_lock_the_constraint_alone_stops_double_booking(make_app, co
     assert_nothing_sold_twice(committing_database)
 
 
-def test_a_mixed_party_race_fills_the_tables_best_fit(make_app, committing_database):
+def test_a_mixed_party_race_fills_the_tables_best_fit(make_app, committing_database, served_database):
     make_restaurant(make_app, committing_database, tables=[(4, 2), (4, 4), (2, 6)])
     bodies = [body(local(DAY, 19), guests) for guests in [2] * 30 + [4] * 20 + [6] * 10 + [5] * 5]
-    with gunicorn_server(committing_database, workers=WORKERS) as server:
+    with gunicorn_server(served_database, workers=WORKERS) as server:
         results = race(server.base_url, bodies)
     assert {status for status, _ in results} <= {201, 409}
     assert sum(status == 201 for status, _ in results) == 10  # a party of 2 fits anywhere: every table goes
@@ -152,7 +152,9 @@ def test_a_mixed_party_race_fills_the_tables_best_fit(make_app, committing_datab
         taken[seats] += 1
 
 
-def test_without_the_lock_overlapping_stays_of_different_lengths_and_grids_are_refused(make_app, committing_database):
+def test_without_the_lock_overlapping_stays_of_different_lengths_and_grids_are_refused(
+    make_app, committing_database, served_database
+):
     """Negative control on exact time: starts on a 15-minute grid, stays of 45, 75 and 105 minutes.
 
     No two of these claims share a grid of buckets a unique constraint could compare; the
@@ -174,7 +176,7 @@ def test_without_the_lock_overlapping_stays_of_different_lengths_and_grids_are_r
         db.session.remove()
         db.engine.dispose()
     outcomes: Counter = Counter()
-    with gunicorn_server(committing_database, workers=WORKERS, env={"DISABLE_ALLOCATION_LOCK": "true"}) as server:
+    with gunicorn_server(served_database, workers=WORKERS, env={"DISABLE_ALLOCATION_LOCK": "true"}) as server:
         for round_number in range(10):
             day = DAY + timedelta(days=round_number)
             bodies = [
