@@ -1,6 +1,7 @@
 """Flask CLI commands: `flask --app wsgi <command>`.
 
-- `seed`: demo data (idempotent).
+- `seed`: Café Fausse, the admin, and the demo catalogue when asked (idempotent).
+- `backup FILE` / `restore FILE`: pg_dump custom format; restore only into an empty database.
 - `create-admin EMAIL`: an admin account (password prompted, or from --password-env).
 - `prune-tokens`: delete expired refresh tokens.
 - worker commands are registered by the domains that own them (see `register_commands`).
@@ -17,8 +18,9 @@ from api.db import atomic
 
 
 @click.command("seed")
-def seed_command() -> None:
-    """Load demo data: Café Fausse, ~100 demo restaurants, and the admin from SEED_ADMIN_EMAIL/SEED_ADMIN_PASSWORD."""
+@click.option("--demo/--no-demo", default=None, help="Also load the demo catalogue (default: SEED_DEMO).")
+def seed_command(demo: bool | None) -> None:
+    """Load Café Fausse, the admin from SEED_ADMIN_EMAIL/SEED_ADMIN_PASSWORD and, if asked, ~100 demo restaurants."""
     from api.accounts import service as accounts_service
     from api.restaurants.demo import ensure_cafe_fausse, ensure_demo_catalogue
 
@@ -26,8 +28,9 @@ def seed_command() -> None:
     with atomic():
         _, created = ensure_cafe_fausse()
         click.echo("Café Fausse: created" if created else "Café Fausse: already there")
-        added, present = ensure_demo_catalogue()
-        click.echo(f"demo catalogue: {added} restaurants created, {present} already there")
+        if settings.seed_demo if demo is None else demo:
+            added, present = ensure_demo_catalogue()
+            click.echo(f"demo catalogue: {added} restaurants created, {present} already there")
         if settings.seed_admin_password:
             _, created = accounts_service.ensure_admin(
                 email=settings.seed_admin_email, password=settings.seed_admin_password
