@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -124,6 +125,32 @@ def purge_idempotency_keys_command() -> None:
     click.echo(f"deleted {idempotency_service.purge_expired_keys(datetime.now(UTC))} expired key(s)")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write the database at DATABASE_URL to PATH (pg_dump custom format)."""
+    from api.backups import BackupError, backup_database
+
+    try:
+        backup_database(database_url=current_app.config["SETTINGS"].database_url, path=path)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"backup written to {path} ({path.stat().st_size} bytes)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore PATH into the empty database at DATABASE_URL, in one transaction (a non-empty one is refused)."""
+    from api.backups import BackupError, restore_database
+
+    try:
+        restore_database(database_url=current_app.config["SETTINGS"].database_url, path=path)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"restored {path}")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command to the app."""
     for command in (
@@ -134,5 +161,7 @@ def register_commands(app: Flask) -> None:
         purge_holds_command,
         reconcile_payments_command,
         purge_idempotency_keys_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
