@@ -114,6 +114,14 @@ serve() {
   # REDIS_URL wins over .env's memory:// default; a RATELIMIT_STORAGE_URI from the real environment wins over both.
   if [ -z "$explicit_storage" ] && [ -n "${REDIS_URL:-}" ]; then export RATELIMIT_STORAGE_URI="$REDIS_URL"; fi
   export SEED_DEMO="${SEED_DEMO:-true}"
+  local workers="${WEB_CONCURRENCY:-4}" threads=1
+  # memory:// counts per process (the app refuses it with several): without Redis, one process with threads.
+  if [[ "${RATELIMIT_STORAGE_URI:-memory://}" == memory://* ]] && [ "$workers" -gt 1 ]; then
+    log "rate limits in memory (no REDIS_URL): 1 gunicorn process x $workers threads; set REDIS_URL for $workers processes"
+    threads="$workers"
+    workers=1
+  fi
+  export WEB_CONCURRENCY="$workers"
   choose_database
   trap shutdown EXIT
   trap 'exit 130' INT
@@ -122,14 +130,7 @@ serve() {
   "$PY" -m alembic upgrade head
   log "loading demo data"
   "$PY" -m flask --app wsgi seed
-  local port="${PORT:-8000}" workers="${WEB_CONCURRENCY:-4}" threads=1
-  # memory:// counts per process (the app refuses it with several): without Redis, one process with threads.
-  if [[ "${RATELIMIT_STORAGE_URI:-memory://}" == memory://* ]] && [ "$workers" -gt 1 ]; then
-    log "rate limits in memory (no REDIS_URL): 1 gunicorn process x $workers threads; set REDIS_URL for $workers processes"
-    threads="$workers"
-    workers=1
-  fi
-  export WEB_CONCURRENCY="$workers"
+  local port="${PORT:-8000}"
   "$PY" -m gunicorn wsgi:app --bind "0.0.0.0:$port" --workers "$workers" --threads "$threads" \
     --access-logfile - --graceful-timeout 10 &
   GUNICORN_PID=$!
