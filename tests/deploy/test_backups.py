@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from api.booking.models import OCCUPANCY_EXCLUSION_CONSTRAINT
 from api.db import atomic
 from api.extensions import db
 from api.restaurants.demo import ensure_cafe_fausse
@@ -18,7 +19,7 @@ from tests.support import databases
 BOOKINGS = 50_000
 
 # Bookings on Café Fausse's tables, two hours apart per table (90-minute stays), one in ten cancelled;
-# each live one holds its three 30-minute buckets, as allocation.insert_claims writes them.
+# each live one holds its table for its exact stay, as the allocation writes claims.
 FILL = """
 INSERT INTO customers (id, email, name, phone)
 SELECT gen_random_uuid(), 'guest' || g || '@example.com', 'Guest ' || g, '' FROM generate_series(1, 1000) g;
@@ -37,9 +38,9 @@ SELECT gen_random_uuid(), t.restaurant_id, t.id, c.id, 'BK-' || lpad(g::text, 8,
        'web', 'note ' || g, 2500 * (g % 3), g % 3 > 0, '{"24": 100}'::jsonb, 0
 FROM generate_series(0, :bookings - 1) g CROSS JOIN n JOIN t ON t.k = g % n.tables JOIN c ON c.k = g % 1000;
 
-INSERT INTO table_occupancies (restaurant_id, table_id, slot_start, reservation_id)
-SELECT r.restaurant_id, r.table_id, r.starts_at + b * interval '30 minutes', r.id
-FROM reservations r CROSS JOIN generate_series(0, 2) b WHERE r.status <> 'cancelled';
+INSERT INTO table_occupancies (restaurant_id, table_id, table_key, starts_at, ends_at, reservation_id)
+SELECT r.restaurant_id, r.table_id, t.occupancy_key, r.starts_at, r.ends_at, r.id
+FROM reservations r JOIN dining_tables t ON t.id = r.table_id WHERE r.status <> 'cancelled';
 """
 
 SCHEMA = {
@@ -57,16 +58,18 @@ INVARIANTS = {
             SELECT starts_at, lag(ends_at) OVER (PARTITION BY table_id ORDER BY starts_at) AS previous_end
             FROM reservations WHERE status IN ('pending', 'confirmed')) s
         WHERE previous_end > starts_at""",
-    "live bookings without their table's buckets": """
+    "live bookings without their exact claim": """
         SELECT count(*) FROM reservations r WHERE status IN ('pending', 'confirmed')
-        AND (SELECT count(*) FROM table_occupancies o
-             WHERE o.reservation_id = r.id AND o.table_id = r.table_id) <> 3""",
-    "buckets of cancelled bookings": """
+        AND (SELECT count(*) FROM table_occupancies o WHERE o.reservation_id = r.id AND o.table_id = r.table_id
+             AND o.starts_at = r.starts_at AND o.ends_at = r.ends_at) <> 1""",
+    "claims of cancelled bookings": """
         SELECT count(*) FROM table_occupancies o JOIN reservations r ON r.id = o.reservation_id
         WHERE r.status = 'cancelled'""",
-    "one bucket claimed twice": """
-        SELECT count(*) FROM (SELECT 1 FROM table_occupancies GROUP BY restaurant_id, table_id, slot_start
-        HAVING count(*) > 1) d""",
+    "claims overlapping on one table": """
+        SELECT count(*) FROM (
+            SELECT starts_at, lag(ends_at) OVER (PARTITION BY table_id ORDER BY starts_at) AS previous_end
+            FROM table_occupancies) s
+        WHERE previous_end > starts_at""",
 }
 
 CHECKSUM = """SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM "{table}" t"""
@@ -159,8 +162,9 @@ def test_fifty_thousand_bookings_survive_backup_and_restore_into_a_fresh_databas
 
     source, target = snapshot(booked_database), snapshot(empty_database)
     assert source["rows reservations"][0] == BOOKINGS  # type: ignore[index]
-    assert source["rows table_occupancies"][0] == BOOKINGS * 9 // 10 * 3  # type: ignore[index]
+    assert source["rows table_occupancies"][0] == BOOKINGS * 9 // 10  # type: ignore[index]
     assert target == source
+    assert OCCUPANCY_EXCLUSION_CONSTRAINT in {name for _, name, _ in target["constraints"]}  # type: ignore[union-attr]
     assert set(target["invariants"].values()) == {0}  # type: ignore[union-attr]
     print(f"\n{BOOKINGS} bookings: backup {backup_seconds:.1f} s, restore {restore_seconds:.1f} s, "
           f"dump {dump.stat().st_size / 1e6:.1f} MB")  # fmt: skip
