@@ -41,8 +41,10 @@ setup_venv() {
 load_env_file() {
   if [ ! -f .env ]; then
     cp .env.example .env
+    chmod 600 .env
     log "created .env from .env.example"
   fi
+  replace_example_secrets
   # Variables already in the environment win over .env.
   while IFS='=' read -r key value; do
     [[ -z "$key" || "$key" =~ ^[[:space:]]*# ]] && continue
@@ -51,20 +53,44 @@ load_env_file() {
   done < .env
 }
 
+# The app refuses the example's secrets outside tests: give .env fresh random ones, once.
+replace_example_secrets() {
+  local key example current
+  for key in JWT_SECRET_KEY SEED_ADMIN_PASSWORD POSTGRES_PASSWORD; do
+    example="$(sed -n "s/^$key=//p" .env.example)"
+    current="$(sed -n "s/^$key=//p" .env)"
+    if grep -q "^$key=" .env && [ "$current" != "$example" ]; then continue; fi
+    local secret
+    secret="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    { grep -v "^$key=" .env || true; echo "$key=$secret"; } > .env.new && mv .env.new .env
+    chmod 600 .env
+    log "wrote a fresh random $key to .env"
+  done
+}
+
+# The app and alembic normalise too; doing it here fails early on a URL that is not PostgreSQL.
+normalize_database_url() {
+  DATABASE_URL="$("$PY" -c 'import os; from api.config import normalize_database_url as n; print(n(os.environ["DATABASE_URL"]))')"
+  export DATABASE_URL
+}
+
 EMBEDDED_PG=""
 choose_database() {
   if [ -n "${DATABASE_URL:-}" ]; then
     log "database: DATABASE_URL"
   elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
     log "database: Docker Compose (postgres:16)"
-    docker compose up -d --wait db
-    export DATABASE_URL="postgresql+psycopg2://postgres:postgres@127.0.0.1:${POSTGRES_PORT:-5432}/seatkeeper"
+    # Compose requires the production secrets in every service's definition; the db needs none of Stripe's.
+    STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-unused-by-db}" STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-unused-by-db}" \
+      docker compose up -d --wait db
+    export DATABASE_URL="postgresql://postgres:${POSTGRES_PASSWORD}@127.0.0.1:${POSTGRES_PORT:-5432}/seatkeeper"
   else
     log "database: embedded PostgreSQL in .pgdata/ (pgserver)"
     DATABASE_URL="$("$PY" -m api.embedded_pg start)"
     export DATABASE_URL
     EMBEDDED_PG=1
   fi
+  normalize_database_url
 }
 
 GUNICORN_PID=""
@@ -83,8 +109,19 @@ shutdown() {
 
 serve() {
   setup_venv server
+  local explicit_storage="${RATELIMIT_STORAGE_URI:-}"
   load_env_file
-  [ -n "${REDIS_URL:-}" ] && export RATELIMIT_STORAGE_URI="${RATELIMIT_STORAGE_URI:-$REDIS_URL}"
+  # REDIS_URL wins over .env's memory:// default; a RATELIMIT_STORAGE_URI from the real environment wins over both.
+  if [ -z "$explicit_storage" ] && [ -n "${REDIS_URL:-}" ]; then export RATELIMIT_STORAGE_URI="$REDIS_URL"; fi
+  export SEED_DEMO="${SEED_DEMO:-true}"
+  local workers="${WEB_CONCURRENCY:-4}" threads=1
+  # memory:// counts per process (the app refuses it with several): without Redis, one process with threads.
+  if [[ "${RATELIMIT_STORAGE_URI:-memory://}" == memory://* ]] && [ "$workers" -gt 1 ]; then
+    log "rate limits in memory (no REDIS_URL): 1 gunicorn process x $workers threads; set REDIS_URL for $workers processes"
+    threads="$workers"
+    workers=1
+  fi
+  export WEB_CONCURRENCY="$workers"
   choose_database
   trap shutdown EXIT
   trap 'exit 130' INT
@@ -94,7 +131,7 @@ serve() {
   log "loading demo data"
   "$PY" -m flask --app wsgi seed
   local port="${PORT:-8000}"
-  "$PY" -m gunicorn wsgi:app --bind "0.0.0.0:$port" --workers "${WEB_CONCURRENCY:-4}" \
+  "$PY" -m gunicorn wsgi:app --bind "0.0.0.0:$port" --workers "$workers" --threads "$threads" \
     --access-logfile - --graceful-timeout 10 &
   GUNICORN_PID=$!
   for _ in $(seq 1 100); do

@@ -23,9 +23,7 @@ API_VERSION = "1.0.0"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, then `config` on top."""
-    settings = Settings.from_env()
-    if config:
-        settings = settings.with_overrides(config)
+    settings = Settings.from_env(overrides=config)
     configure_logging(settings.log_level)
 
     app = Flask(__name__)

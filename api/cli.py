@@ -1,6 +1,7 @@
 """Flask CLI commands: `flask --app wsgi <command>`.
 
-- `seed`: demo data (idempotent).
+- `seed`: Café Fausse, the admin, and the demo catalogue when asked (idempotent).
+- `backup FILE` / `restore FILE`: pg_dump custom format; restore only into an empty database.
 - `create-admin EMAIL`: an admin account (password prompted, or from --password-env).
 - `prune-tokens`: delete expired refresh tokens.
 - worker commands are registered by the domains that own them (see `register_commands`).
@@ -9,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -17,8 +19,9 @@ from api.db import atomic
 
 
 @click.command("seed")
-def seed_command() -> None:
-    """Load demo data: Café Fausse, ~100 demo restaurants, and the admin from SEED_ADMIN_EMAIL/SEED_ADMIN_PASSWORD."""
+@click.option("--demo/--no-demo", default=None, help="Also load the demo catalogue (default: SEED_DEMO).")
+def seed_command(demo: bool | None) -> None:
+    """Load Café Fausse, the admin from SEED_ADMIN_EMAIL/SEED_ADMIN_PASSWORD and, if asked, ~100 demo restaurants."""
     from api.accounts import service as accounts_service
     from api.restaurants.demo import ensure_cafe_fausse, ensure_demo_catalogue
 
@@ -26,8 +29,9 @@ def seed_command() -> None:
     with atomic():
         _, created = ensure_cafe_fausse()
         click.echo("Café Fausse: created" if created else "Café Fausse: already there")
-        added, present = ensure_demo_catalogue()
-        click.echo(f"demo catalogue: {added} restaurants created, {present} already there")
+        if settings.seed_demo if demo is None else demo:
+            added, present = ensure_demo_catalogue()
+            click.echo(f"demo catalogue: {added} restaurants created, {present} already there")
         if settings.seed_admin_password:
             _, created = accounts_service.ensure_admin(
                 email=settings.seed_admin_email, password=settings.seed_admin_password
@@ -121,6 +125,32 @@ def purge_idempotency_keys_command() -> None:
     click.echo(f"deleted {idempotency_service.purge_expired_keys(datetime.now(UTC))} expired key(s)")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write the database at DATABASE_URL to PATH (pg_dump custom format)."""
+    from api.backups import BackupError, backup_database
+
+    try:
+        backup_database(database_url=current_app.config["SETTINGS"].database_url, path=path)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"backup written to {path} ({path.stat().st_size} bytes)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore PATH into the empty database at DATABASE_URL, in one transaction (a non-empty one is refused)."""
+    from api.backups import BackupError, restore_database
+
+    try:
+        restore_database(database_url=current_app.config["SETTINGS"].database_url, path=path)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"restored {path}")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command to the app."""
     for command in (
@@ -131,5 +161,7 @@ def register_commands(app: Flask) -> None:
         purge_holds_command,
         reconcile_payments_command,
         purge_idempotency_keys_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)

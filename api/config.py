@@ -1,7 +1,8 @@
 """Typed settings read once from the environment.
 
 `Settings.from_env(os.environ)` is the only place that reads variables; every one of them is
-listed in `.env.example`. Production refuses to start without its secrets.
+listed in `.env.example`. Outside tests the app refuses to start with unsafe settings
+(`Settings.check`), and `normalize_database_url` is the one place a `DATABASE_URL` is read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 _DEV_JWT_SECRET = "dev-only-not-secret-change-me-0123456789abcdef"
+
+
+# The schemes hosts hand out, all read as psycopg2 (SQLAlchemy 2.1 reads a bare `postgresql://` as psycopg 3).
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg2"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Return `url` with the `postgresql+psycopg2` driver; accepts postgres://, postgresql:// and that form.
+
+    Used by the app (Settings), alembic's env.py, start.sh and the CLI, so they agree on one URL.
+    """
+    if not url:
+        return url
+    parsed = make_url(url)
+    if parsed.drivername not in _POSTGRES_SCHEMES:
+        raise ValueError(
+            f"DATABASE_URL must be postgres://, postgresql:// or postgresql+psycopg2://, not {parsed.drivername}://"
+        )
+    return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
 
 
 def _bool(value: str) -> bool:
@@ -23,6 +45,8 @@ class Settings:
     env: str = "development"
     database_url: str = ""
     port: int = 8000
+    # Gunicorn worker processes (gunicorn reads the same variable); >1 needs shared rate-limit storage.
+    web_concurrency: int = 1
     slot_minutes: int = 30
     hold_minutes: int = 10
     lock_timeout_ms: int = 3000
@@ -55,6 +79,8 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     seed_admin_email: str = "admin@seatkeeper.local"
     seed_admin_password: str = ""
+    # `flask seed` adds the ~100-restaurant demo catalogue only when asked (start.sh asks in development).
+    seed_demo: bool = False
     # Test-only switch for the negative-control race: the unique constraint must hold alone.
     disable_allocation_lock: bool = False
     # One booking per guest at a time: no two live bookings (holds count) of one guest, at any
@@ -77,8 +103,8 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from environment variables named like the fields, upper-cased."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Build settings from variables named like the fields (upper-cased), apply `overrides`, check them."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -94,6 +120,9 @@ class Settings:
             else:
                 values[f.name] = raw
         settings = cls(**values)
+        if overrides:
+            settings = settings.with_overrides(overrides)
+        settings = replace(settings, database_url=normalize_database_url(settings.database_url))
         settings.check()
         return settings
 
@@ -105,13 +134,19 @@ class Settings:
         return replace(self, **own, extra={**self.extra, **extra})
 
     def check(self) -> None:
-        """Fail fast on a production configuration that would be unsafe."""
-        if self.env == "production":
+        """Fail fast on an unsafe configuration: anywhere but tests, and more strictly in production."""
+        if self.env != "test":
             if self.jwt_secret_key == _DEV_JWT_SECRET or len(self.jwt_secret_key) < 32:
-                raise RuntimeError("JWT_SECRET_KEY must be set to 32+ random characters in production")
-            if not self.database_url:
-                raise RuntimeError("DATABASE_URL must be set in production")
+                raise RuntimeError("JWT_SECRET_KEY must be 32+ random characters (./start.sh writes one to .env)")
             if self.stripe_secret_key and not self.stripe_webhook_secret:
                 raise RuntimeError("STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY (webhooks are verified)")
+            shared = not self.ratelimit_storage_uri.startswith("memory://")
+            if self.ratelimit_enabled and not shared and self.web_concurrency > 1:
+                raise RuntimeError(
+                    "RATELIMIT_STORAGE_URI=memory:// counts per process: with WEB_CONCURRENCY > 1 use redis://"
+                )
+        if self.env == "production":
+            if not self.database_url:
+                raise RuntimeError("DATABASE_URL must be set in production")
             if self.disable_allocation_lock or self.bench_endpoints_enabled:
                 raise RuntimeError("DISABLE_ALLOCATION_LOCK and BENCH_ENDPOINTS_ENABLED are test/bench-only")

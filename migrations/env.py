@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 from api import models  # noqa: F401  (fills Base.metadata)
-from api.config import Settings
+from api.config import Settings, normalize_database_url
 from api.db import Base
 
 config = context.config
@@ -23,7 +23,8 @@ target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    url = config.attributes.get("database_url") or Settings.from_env().database_url
+    explicit = config.attributes.get("database_url")
+    url = normalize_database_url(explicit) if explicit else Settings.from_env().database_url
     if not url:
         raise RuntimeError("Set DATABASE_URL (start.sh does) before running alembic")
     return url

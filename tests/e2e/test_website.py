@@ -16,6 +16,7 @@ from api.extensions import db
 from api.newsletter.models import Subscriber
 from api.restaurants.demo import ensure_cafe_fausse
 from tests.support.live_server import gunicorn_server
+from tests.support.tools import require_tool
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,7 +33,7 @@ def next_friday_at_seven_local() -> str:
 
 
 @pytest.fixture
-def site(make_app, committing_database):
+def site(page, make_app, committing_database):
     app = make_app(database_url=committing_database)
     with app.app_context():
         with atomic():
@@ -42,14 +43,19 @@ def site(make_app, committing_database):
         yield server, app
 
 
+def require_chromium() -> str:
+    """Chromium's path; skipped loudly where it is missing, required where CI is set."""
+    require_tool("chromium", found=Path(CHROMIUM).exists(), how_to_get_it=".ci/run installs Debian's chromium package")
+    return CHROMIUM
+
+
 @pytest.fixture
 def page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+    chromium = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser.new_page()
         finally:

@@ -41,6 +41,7 @@ def gunicorn_server(
     port = free_port()
     environ = {
         **os.environ,
+        "ENV": "test",
         "DATABASE_URL": database_url,
         "RATELIMIT_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
