@@ -32,6 +32,9 @@ DEFAULT_REFUND_POLICY: list[dict[str, int]] = [
     {"minHoursBefore": 4, "percent": 50},
 ]
 
+# The platform whose ids the app frontend (FoodTok, fed by Yelp) knows restaurants by.
+APP_PLATFORM = "yelp"
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -130,6 +133,17 @@ class Restaurant(Base):
     def external_ids(self) -> dict[str, str]:
         """`{"yelp": "gR9D..."}`: the ids other platforms know this restaurant by."""
         return {row.platform: row.external_id for row in self.external_id_rows}
+
+    @property
+    def app_id(self) -> str:
+        """The id the app frontend knows this restaurant by: its Yelp id when registered, else ours."""
+        return self.external_ids.get(APP_PLATFORM) or str(self.id)
+
+    @property
+    def full_address(self) -> str:
+        """ "234 Greenwich Ave, New York, NY 10011" (empty parts left out)."""
+        region = " ".join(part for part in (self.state, self.zip_code) if part)
+        return ", ".join(part for part in (self.address, self.city, region) if part)
 
     @property
     def cancellation_policy(self) -> str:
