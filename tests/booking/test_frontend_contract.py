@@ -527,3 +527,20 @@ def test_stats_count_likes_and_reservations(client, signed_up, restaurant, day):
     assert (stats["totalLikes"], stats["totalReservations"], stats["accountAge"]) == (1, 1, 0)
     assert stats["topCuisines"] == ["italian"]
     assert is_epoch_ms(stats["lastActive"])
+
+
+def test_the_new_routes_are_in_the_openapi_spec_with_their_errors(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    expected = {
+        ("/api/auth/signup", "post"): {"201", "409", "422", "429"},
+        ("/api/auth/profile/{user_id}", "get"): {"200", "401", "403", "404"},
+        ("/api/auth/preferences", "patch"): {"200", "401", "403", "404", "422"},
+        ("/api/reservations/{reservation_id}", "get"): {"200", "401", "403", "404"},
+        ("/api/favorites", "post"): {"201", "401", "403", "404", "422"},
+        ("/api/favorites", "delete"): {"200", "401", "403", "404"},
+        ("/api/favorites/check", "get"): {"200", "401", "403", "404"},
+        ("/api/favorites/{user_id}", "get"): {"200", "401", "403", "404"},
+        ("/api/stats/{user_id}", "get"): {"200", "401", "403", "404"},
+    }
+    for (path, method), statuses in expected.items():
+        assert statuses <= set(paths[path][method]["responses"]), (path, method)
