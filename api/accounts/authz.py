@@ -64,9 +64,10 @@ def auth_required(*roles: Role, optional: bool = False) -> Callable[[F], F]:
 def check_cookie_origin() -> None:
     """A write authenticated by the access cookie must come from the API's own origin or `CORS_ORIGINS`.
 
-    Browsers attach cookies to cross-site requests (SameSite=Lax still lets top-level POSTs of
-    forms through on some paths), but always send `Origin` with a POST, PUT, PATCH or DELETE.
-    Bearer requests need no check: another site cannot make a browser send our header.
+    SameSite=Lax keeps the cookie off cross-site writes, not off those from the same site (another
+    port or subdomain of the host); browsers send `Origin` with every POST, PUT, PATCH and DELETE,
+    so this closes that gap. Bearer requests need no check: no other page can make a browser send
+    our header.
     """
     if request.method not in _UNSAFE_METHODS or get_jwt_request_location() != "cookies":
         return

@@ -67,7 +67,7 @@ def profile_preferences(*, user_id: uuid.UUID) -> dict[str, Any]:
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """ "Ada King Lovelace" -> ("Ada", "King Lovelace"): the app's firstName and lastName."""
+    """The app's firstName and lastName: "Ada King Lovelace" -> ("Ada", "King Lovelace")."""
     first, _, last = (name or "").strip().partition(" ")
     return first, last.strip()
 

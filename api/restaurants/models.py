@@ -141,7 +141,7 @@ class Restaurant(Base):
 
     @property
     def full_address(self) -> str:
-        """ "234 Greenwich Ave, New York, NY 10011" (empty parts left out)."""
+        """One line for the app: "234 Greenwich Ave, New York, NY 10011" (empty parts left out)."""
         region = " ".join(part for part in (self.state, self.zip_code) if part)
         return ", ".join(part for part in (self.address, self.city, region) if part)
 

@@ -544,3 +544,21 @@ def test_the_new_routes_are_in_the_openapi_spec_with_their_errors(client):
     }
     for (path, method), statuses in expected.items():
         assert statuses <= set(paths[path][method]["responses"]), (path, method)
+
+
+def test_an_admin_registers_external_ids_when_adding_a_restaurant(client, admin, auth_headers):
+    body = {"name": "Trattoria Nuova", "cuisine": ["Italian"], "externalIds": {"yelp": "trattoria-nuova-nyc"}}
+    response = client.post("/api/restaurants", json=body, headers=auth_headers(admin))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["externalIds"] == {"yelp": "trattoria-nuova-nyc"}
+    assert client.get("/api/restaurants/trattoria-nuova-nyc").get_json()["name"] == "Trattoria Nuova"
+
+
+def test_a_first_preferences_write_keeps_the_defaults_and_dollar_signs_mean_no_filter(client, signed_up):
+    token = signed_up["accessToken"]
+    body = {"userId": "current_user", "preferences": {"priceRange": "$$$$"}}
+    user = call(client, "PATCH", "/auth/preferences", body, token=token).get_json()["user"]
+    assert user["preferences"]["priceRange"] == "$$$$" and user["preferences"]["cuisineTypes"] == []
+    assert user["preferences"]["maxDistance"] == 10
+    discovery = call(client, "GET", f"/users/{user['id']}/preferences", token=token).get_json()
+    assert discovery["priceRanges"] == []  # no price filter on the feed
