@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.config import Settings
 from api.errors import register_error_handlers
-from api.extensions import api, db, jwt, limiter
+from api.extensions import api, cors, db, jwt, limiter
 from api.http import register_request_guards
 from api.logging import configure_logging, register_request_logging
 
@@ -60,6 +60,14 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
         "JWT_SECRET_KEY": settings.jwt_secret_key,
+        # The Bearer header first; else the HttpOnly access cookie that sign-in sets for same-origin
+        # frontends. Cookie-authenticated writes are guarded by an Origin check (accounts/authz.py),
+        # not by the double-submit token, which a client that never reads cookies cannot send.
+        "JWT_TOKEN_LOCATION": ["headers", "cookies"],
+        "JWT_ACCESS_COOKIE_PATH": "/api",
+        "JWT_COOKIE_SAMESITE": "Lax",
+        "JWT_COOKIE_SECURE": settings.env == "production" or settings.refresh_cookie_secure,
+        "JWT_COOKIE_CSRF_PROTECT": False,
         "RATELIMIT_ENABLED": settings.ratelimit_enabled,
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
         "RATELIMIT_KEY_PREFIX": settings.ratelimit_key_prefix,
@@ -73,6 +81,15 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": list(app.config["SETTINGS"].allowed_origins)}},
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        supports_credentials=True,
+        max_age=600,
+    )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     from api.accounts.tokens import register_jwt_handlers
@@ -108,10 +125,20 @@ def register_blueprints(app: Flask) -> None:
 
     # Catalogue and discovery; werkzeug matches /api/restaurants/discovery before /<restaurant_id>.
     from api.discovery.routes import blp as discovery_blp
+    from api.discovery.routes import favorites_blp, profile_blp
+    from api.insight.routes import blp as stats_blp
     from api.restaurants.routes import blp as restaurants_blp
 
     api.register_blueprint(restaurants_blp)
     api.register_blueprint(discovery_blp)
+    # The app frontend's profile, preferences, favourites and stats (issue 14). Its `User` carries
+    # discovery preferences, which accounts (a floor below) reads through this registration.
+    for blueprint in (profile_blp, favorites_blp, stats_blp):
+        api.register_blueprint(blueprint)
+    from api.accounts import service as accounts_service
+    from api.discovery import service as discovery_service
+
+    accounts_service.register_profile_preferences(discovery_service.app_preferences)
 
     from api.payments.routes import blp as payments_blp
 

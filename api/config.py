@@ -58,6 +58,8 @@ class Settings:
     jwt_access_minutes: int = 15
     jwt_refresh_days: int = 14
     refresh_cookie_secure: bool = True
+    # Browser origins allowed to call the API (CORS) and to send cookie-authenticated writes, comma-separated.
+    cors_origins: str = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:3002"
     ratelimit_enabled: bool = True
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "seatkeeper"
@@ -101,6 +103,11 @@ class Settings:
     # "<step>" raises, "<step>:exit" kills the process (see api/booking/checkout.py).
     fault_injection_point: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """`CORS_ORIGINS` as a tuple, without blanks or trailing slashes."""
+        return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:

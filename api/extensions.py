@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter as _Limiter
 from flask_limiter.util import get_remote_address
@@ -72,3 +73,4 @@ db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 api = Api()
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+cors = CORS()

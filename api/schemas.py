@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
@@ -11,6 +11,20 @@ from marshmallow import fields, pre_load, validate
 
 NUL_MESSAGE = "Text may not contain NUL characters."
 SURROGATE_MESSAGE = "Text may not contain unpaired surrogate characters."
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_millis(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(milliseconds=1)
+
+
+class EpochMillis(fields.Integer):
+    """An aware datetime as milliseconds since the Unix epoch (dump only), as the app frontend reads instants."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | None:
+        return None if value is None else epoch_millis(value)
 
 
 def camelcase(name: str) -> str:

@@ -78,6 +78,10 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     # --- accounts: user management ----------------------------------------------------------------
     ("GET",   "/api/admin/users"):                         (admin_only(),      None),
     ("PATCH", "/api/admin/users/<uuid:user_id>"):          (admin_only(),      "patch_fresh_customer"),
+    # --- the app frontend's sign-up, profile and preferences (issue 14; api/accounts, api/discovery) --
+    ("POST",  "/api/auth/signup"):                         (public(201),          "new_signup"),
+    ("GET",   "/api/auth/profile/<user_id>"):              (signed_in(other=403), "customer_profile"),
+    ("PATCH", "/api/auth/preferences"):                    (signed_in(other=403), "patch_app_preferences"),
     # --- booking: the app frontend's flow (seed 000; api/booking/app_routes.py) --------------------
     ("POST",   "/api/reservations/availability"):              (public(),                  "app_availability"),
     ("POST",   "/api/reservations/hold"):                      (signed_in(201, other=403), "app_hold"),
@@ -90,7 +94,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("POST",   "/api/reservations"):                           (public(201),               "website_booking"),
     ("GET",    "/api/reservations"):                           (staff_only(),              "website_day_list"),
     ("GET",    "/api/reservations/availability"):              (public(),                  "website_availability"),
-    ("GET",    "/api/reservations/<uuid:reservation_id>"):     (staff_only(),              "website_reservation"),
+    ("GET",    "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "own_reservation"),
     # --- newsletter (seed 003; api/newsletter/routes.py) -------------------------------------------
     ("POST",   "/api/newsletter"):                             (public(),                  "newsletter_signup"),
     ("POST",   "/api/newsletter/unsubscribe"):                 (public(),                  "newsletter_token"),
@@ -115,6 +119,12 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("POST",   "/api/restaurants/<restaurant_id>/swipe"):         (signed_in(other=403), "swipe_for_customer"),
     ("GET",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "customer_preferences"),
     ("PUT",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "put_customer_preferences"),
+    # --- the app frontend's favourites (= likes) and stats (issue 14); userId must be the caller's ---
+    ("POST",   "/api/favorites"):                                 (signed_in(201, other=403), "new_favorite"),
+    ("GET",    "/api/favorites/<user_id>"):                       (signed_in(other=403), "customer_favorites"),
+    ("GET",    "/api/favorites/check"):                           (signed_in(other=403), "favorite_query"),
+    ("DELETE", "/api/favorites"):                                 (signed_in(other=403), "favorite_query"),
+    ("GET",    "/api/stats/<user_id>"):                           (signed_in(other=403), "customer_stats"),
 }
 # fmt: on
 
@@ -138,6 +148,22 @@ def builder(fn: Builder) -> Builder:
 @builder
 def new_account(ctx: Ctx, who: str) -> Req:
     return Req(json={"email": f"{ctx.unique('new')}@example.com", "password": "a long enough passphrase"})
+
+
+@builder
+def new_signup(ctx: Ctx, who: str) -> Req:
+    email = f"{ctx.unique('signup')}@example.com"
+    return Req(json={"email": email, "password": "a long enough passphrase", "firstName": "Ada", "lastName": "L"})
+
+
+@builder
+def customer_profile(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/auth/profile/{ctx.customer.id}")
+
+
+@builder
+def patch_app_preferences(ctx: Ctx, who: str) -> Req:
+    return Req(json={"userId": str(ctx.customer.id), "preferences": {"cuisineTypes": ["italian"]}})
 
 
 @builder
@@ -280,20 +306,9 @@ def website_availability(ctx: Ctx, who: str) -> Req:
     return Req(query={"time": _website_time(ctx, "19:12")})
 
 
-def _website_reservation(ctx: Ctx) -> Any:
-    from datetime import datetime
-
-    from api.booking import service as booking_service
-
-    booking = booking_service.BookingRequest(
-        time=datetime.fromisoformat(_website_time(ctx, "20:00")), guests=2, name="Matrix", email="matrix@example.com"
-    )
-    return booking_service.create_reservation(restaurant=ctx.restaurant, booking=booking, now=ctx.now)
-
-
 @builder
-def website_reservation(ctx: Ctx, who: str) -> Req:
-    reservation = ctx.once("website_reservation", lambda: _website_reservation(ctx))
+def own_reservation(ctx: Ctx, who: str) -> Req:
+    reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
     return Req(path=f"/api/reservations/{reservation.id}")
 
 
@@ -437,6 +452,26 @@ def customer_preferences(ctx: Ctx, who: str) -> Req:
 @builder
 def put_customer_preferences(ctx: Ctx, who: str) -> Req:
     return Req(path=f"/api/users/{ctx.customer.id}/preferences", json={"cuisines": ["Italian"], "priceRanges": ["$$"]})
+
+
+@builder
+def new_favorite(ctx: Ctx, who: str) -> Req:
+    return Req(json={"userId": str(ctx.customer.id), "restaurantId": str(ctx.restaurant.id), "matchScore": 80})
+
+
+@builder
+def customer_favorites(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/favorites/{ctx.customer.id}", query={"limit": 50})
+
+
+@builder
+def favorite_query(ctx: Ctx, who: str) -> Req:
+    return Req(query={"userId": str(ctx.customer.id), "restaurantId": str(ctx.restaurant.id)})
+
+
+@builder
+def customer_stats(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/stats/{ctx.customer.id}")
 
 
 # ----------------------------------------------------------------------------------------------

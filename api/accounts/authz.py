@@ -2,9 +2,13 @@
 
 - `auth_required(*roles)` guards a view: a valid Bearer token of an active user, with one of
   `roles` when given (403 FORBIDDEN otherwise). It also documents the bearer scheme in OpenAPI.
+  The token comes from the Bearer header or, for same-origin frontends, the HttpOnly access
+  cookie; a write authenticated by the cookie must come from an allowed `Origin` (403
+  ORIGIN_NOT_ALLOWED), so another site cannot ride on it (CSRF).
 - `current_account()` is the signed-in user.
 - `ensure_acting_for(user_id, actor)`: seed 000 sends `userId`; it must be the caller unless
-  the caller is staff or admin (403 USER_MISMATCH).
+  the caller is staff or admin (403 USER_MISMATCH). The app's literal "current_user" and an
+  absent `userId` both mean the caller.
 - `ensure_can_manage_restaurant(actor, restaurant_id)`: staff work for their own restaurant.
 - `can_see(actor, owner_id=, restaurant_id=)` / `owned_or_404(obj, actor, code=)`: services
   load a resource by id and pass it through `owned_or_404`. A customer asking for someone
@@ -21,7 +25,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask import current_app, request
+from flask_jwt_extended import current_user, get_jwt_request_location, verify_jwt_in_request
 
 from api.accounts.models import Role, User
 from api.errors import ErrorCode, Forbidden, NotFound
@@ -31,6 +36,9 @@ T = TypeVar("T")
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
+# What the app frontend sends as `userId` (it never learns its id): the caller.
+CURRENT_USER = "current_user"
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def auth_required(*roles: Role, optional: bool = False) -> Callable[[F], F]:
@@ -40,6 +48,7 @@ def auth_required(*roles: Role, optional: bool = False) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             verify_jwt_in_request(optional=optional)
+            check_cookie_origin()
             user = current_account(optional=optional)
             if roles and (user is None or user.role not in roles):
                 raise Forbidden(ErrorCode.FORBIDDEN, "Your role may not do this.")
@@ -52,6 +61,26 @@ def auth_required(*roles: Role, optional: bool = False) -> Callable[[F], F]:
     return decorator
 
 
+def check_cookie_origin() -> None:
+    """A write authenticated by the access cookie must come from the API's own origin or `CORS_ORIGINS`.
+
+    SameSite=Lax keeps the cookie off cross-site writes, not off those from the same site (another
+    port or subdomain of the host); browsers send `Origin` with every POST, PUT, PATCH and DELETE,
+    so this closes that gap. Bearer requests need no check: no other page can make a browser send
+    our header.
+    """
+    if request.method not in _UNSAFE_METHODS or get_jwt_request_location() != "cookies":
+        return
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    if origin and (origin in current_app.config["SETTINGS"].allowed_origins or origin == request.host_url.rstrip("/")):
+        return
+    raise Forbidden(
+        ErrorCode.ORIGIN_NOT_ALLOWED,
+        "A cookie-authenticated change must come from an allowed origin; send 'Authorization: Bearer' instead.",
+        details={"origin": origin or None},
+    )
+
+
 def current_account(optional: bool = False) -> User | None:
     """The signed-in user (None only when the view allowed anonymous callers)."""
     user = current_user if optional else current_user._get_current_object()
@@ -60,7 +89,7 @@ def current_account(optional: bool = False) -> User | None:
 
 def ensure_acting_for(user_id: uuid.UUID | str | None, actor: User) -> uuid.UUID:
     """The `userId` a seed-000 client sent must be the caller's own, unless the caller is staff."""
-    if user_id is None:
+    if user_id is None or user_id == CURRENT_USER:
         return actor.id
     try:
         wanted = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))

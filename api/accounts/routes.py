@@ -2,6 +2,8 @@
 
 Sign-in answers an access token in the body and sets the refresh token as an HttpOnly,
 SameSite=Strict cookie on Path=/api/auth; `/refresh` rotates it and `/logout` ends the family.
+Sign-in, sign-up and refresh also set the access token as an HttpOnly, SameSite=Lax cookie on
+Path=/api, which a frontend served from the API's own origin uses instead of the Bearer header.
 Login, register and refresh are rate limited per client IP and (login, register) per email.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from flask import Response, after_this_request, current_app, request
 from flask.views import MethodView
+from flask_jwt_extended import set_access_cookies, unset_access_cookies
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
@@ -21,6 +24,7 @@ from api.accounts import tokens
 from api.accounts.authz import auth_required, current_account
 from api.accounts.models import Role, User
 from api.accounts.schemas import (
+    AccountSignupSchema,
     LoginSchema,
     RefreshCookieSchema,
     RegisterSchema,
@@ -62,10 +66,11 @@ def _email_key() -> str:
     return f"email:{digest}"
 
 
-def _with_refresh_cookie(session: accounts_service.SignIn, now: datetime) -> accounts_service.SignIn:
+def _with_session_cookies(session: accounts_service.SignIn, now: datetime) -> accounts_service.SignIn:
     @after_this_request
     def set_cookie(response: Response) -> Response:
         tokens.set_refresh_cookie(response, session.refresh_token, expires_at=session.refresh_expires_at, now=now)
+        set_access_cookies(response, session.access_token, max_age=session.expires_in)
         return response
 
     return session
@@ -91,6 +96,20 @@ def register(body: dict[str, Any]) -> User:
     return accounts_service.register_user(**body, now=_now())
 
 
+@blp.route("/signup", methods=["POST"])
+@limiter.limit(_register_limit, key_func=get_remote_address)
+@limiter.limit(_register_limit, key_func=_email_key)
+@blp.arguments(AccountSignupSchema)
+@blp.response(201, SessionSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="EMAIL_TAKEN")
+@blp.alt_response(422, schema=ErrorSchema, description="WEAK_PASSWORD or VALIDATION_ERROR")
+@blp.alt_response(429, **_RATE_LIMITED)
+def signup(body: dict[str, Any]) -> accounts_service.SignIn:
+    """Create a customer account and sign in (the app frontend's sign-up)."""
+    now = _now()
+    return _with_session_cookies(accounts_service.sign_up(**body, now=now), now)
+
+
 @blp.route("/login", methods=["POST"])
 @limiter.limit(_login_limit, key_func=get_remote_address)
 @limiter.limit(_login_limit, key_func=_email_key)
@@ -101,7 +120,7 @@ def register(body: dict[str, Any]) -> User:
 def login(credentials: dict[str, Any]) -> accounts_service.SignIn:
     """Sign in: an access token in the body, the refresh token in an HttpOnly cookie."""
     now = _now()
-    return _with_refresh_cookie(accounts_service.sign_in(**credentials, now=now), now)
+    return _with_session_cookies(accounts_service.sign_in(**credentials, now=now), now)
 
 
 @blp.route("/refresh", methods=["POST"])
@@ -115,7 +134,7 @@ def login(credentials: dict[str, Any]) -> accounts_service.SignIn:
 def refresh(cookies: dict[str, Any]) -> accounts_service.SignIn:
     """Trade the refresh cookie for a new access token; the cookie is rotated."""
     now = _now()
-    return _with_refresh_cookie(accounts_service.refresh_session(refresh_token=cookies["refresh_token"], now=now), now)
+    return _with_session_cookies(accounts_service.refresh_session(refresh_token=cookies["refresh_token"], now=now), now)
 
 
 @blp.route("/logout", methods=["POST"])
@@ -129,6 +148,7 @@ def logout(cookies: dict[str, Any]) -> None:
 
 def _clear_cookie(response: Response) -> Response:
     tokens.clear_refresh_cookie(response)
+    unset_access_cookies(response)
     return response
 
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from api.accounts import service as accounts_service
 from api.accounts.models import Role
+from api.accounts.service import split_name
 from api.schemas import CamelCaseSchema, PaginationSchema
 
 # argon2 accepts any length; the cap only stops someone making us hash megabytes.
 PASSWORD_MAX_LENGTH = 1024
+
+
+def _first_name(user: Any) -> str:
+    return split_name(user.name)[0]
+
+
+def _last_name(user: Any) -> str:
+    return split_name(user.name)[1]
 
 
 class UserSchema(CamelCaseSchema):
@@ -23,11 +35,37 @@ class UserSchema(CamelCaseSchema):
     created_at = fields.DateTime()
 
 
+class AppUserSchema(UserSchema):
+    """The app frontend's `User`: the account, its name in two parts and its discovery preferences."""
+
+    first_name = fields.Function(_first_name, metadata={"description": "`name` up to its first space"})
+    last_name = fields.Function(_last_name, metadata={"description": "`name` after its first space"})
+    profile_image = fields.Function(lambda _user: None, allow_none=True, metadata={"description": "Always null"})
+    updated_at = fields.DateTime()
+
+    preferences = fields.Function(
+        lambda user: accounts_service.profile_preferences(user_id=user.id),
+        metadata={
+            "description": "cuisineTypes, dietaryRestrictions, priceRange, maxDistance, location, "
+            "favoriteRestaurants (see PATCH /api/auth/preferences)"
+        },
+    )
+
+
 class RegisterSchema(CamelCaseSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH))
     name = fields.String(load_default="", validate=validate.Length(max=200))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
+
+
+class AccountSignupSchema(CamelCaseSchema):
+    """The app frontend's sign-up: the name in two parts."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH))
+    first_name = fields.String(load_default="", validate=validate.Length(max=100))
+    last_name = fields.String(load_default="", validate=validate.Length(max=100))
 
 
 class LoginSchema(CamelCaseSchema):
@@ -53,7 +91,7 @@ class SessionSchema(CamelCaseSchema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
     expires_in = fields.Integer(required=True, metadata={"description": "Access token lifetime in seconds"})
-    user = fields.Nested(UserSchema, required=True)
+    user = fields.Nested(AppUserSchema, required=True)
 
 
 class UserListQuerySchema(CamelCaseSchema):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +49,31 @@ class SignIn:
 class UserPage:
     items: list[User]
     total: int
+
+
+# The app frontend's `User` carries its discovery preferences. Discovery stands on accounts, so it
+# hands its reader in at start-up (`register_profile_preferences`), as domains do with the outbox.
+_profile_preferences: list[Callable[[uuid.UUID], dict[str, Any]]] = []
+
+
+def register_profile_preferences(reader: Callable[[uuid.UUID], dict[str, Any]]) -> None:
+    """Start-up: the function that reads a user's preferences in the app's wire shape."""
+    _profile_preferences[:] = [reader]
+
+
+def profile_preferences(*, user_id: uuid.UUID) -> dict[str, Any]:
+    """The user's preferences as the app frontend reads them (empty before discovery registers)."""
+    return _profile_preferences[0](user_id) if _profile_preferences else {}
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """The app's firstName and lastName: "Ada King Lovelace" -> ("Ada", "King Lovelace")."""
+    first, _, last = (name or "").strip().partition(" ")
+    return first, last.strip()
+
+
+def join_name(first_name: str, last_name: str) -> str:
+    return " ".join(part.strip() for part in (first_name, last_name) if part and part.strip())
 
 
 def normalise_email(email: str) -> str:
@@ -109,6 +135,17 @@ def register_user(*, email: str, password: str, name: str = "", phone: str = "",
                 raise Conflict(ErrorCode.EMAIL_TAKEN, "An account with this email already exists.") from err
             raise
     return user
+
+
+def sign_up(*, email: str, password: str, first_name: str = "", last_name: str = "", now: datetime) -> SignIn:
+    """Create a customer account and sign it in at once (the app frontend's signup).
+
+    :raise 422 WEAK_PASSWORD: :raise 409 EMAIL_TAKEN:
+    """
+    user = register_user(email=email, password=password, name=join_name(first_name, last_name), now=now)
+    with atomic():
+        refresh_token, refresh_expires_at = _issue_refresh_token(user_id=user.id, family_id=uuid.uuid4(), now=now)
+    return _session(user, refresh_token, refresh_expires_at)
 
 
 def sign_in(*, email: str, password: str, now: datetime) -> SignIn:

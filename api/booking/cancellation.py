@@ -146,6 +146,15 @@ def list_user_reservations(*, actor: User, user_id: uuid.UUID | str, when: str, 
 # --- quote and cancel -------------------------------------------------------------------------
 
 
+def get_guest_reservation(*, actor: User, reservation_id: uuid.UUID, user_id: uuid.UUID | str | None) -> Reservation:
+    """The guest's own reservation (the app's `GET /reservations/<id>?userId=`); staff see their restaurant's.
+
+    :raise 403 USER_MISMATCH: :raise 404 RESERVATION_NOT_FOUND: someone else's, or none.
+    """
+    guest_id = ensure_acting_for(user_id, actor)
+    return _visible_reservation(actor=actor, reservation_id=reservation_id, guest_id=guest_id, for_update=False)
+
+
 def quote_refund(*, actor: User, reservation_id: uuid.UUID, now: datetime) -> RefundQuote:
     """What cancelling now would refund, by the reservation's frozen policy.
 

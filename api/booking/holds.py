@@ -32,12 +32,14 @@ from api.booking.slots import check_bookable, slot_from_local, zone_of
 from api.db import LockSpace, advisory_xact_lock, atomic
 from api.errors import Conflict, ErrorCode, Forbidden, NotFound, Unprocessable
 from api.extensions import db
+from api.restaurants import service as restaurants_service
 from api.restaurants.models import Restaurant
 
 
 @dataclass(frozen=True)
 class DayAvailability:
     restaurant: Restaurant
+    service_date: date
     party_size: int
     slots: list[availability.SlotAvailability]
 
@@ -60,9 +62,9 @@ class HoldCreated:
         return self.hold.deposit_cents
 
 
-def get_restaurant(restaurant_id: uuid.UUID) -> Restaurant:
-    """The restaurant, or 404 RESTAURANT_NOT_FOUND."""
-    restaurant = db.session.get(Restaurant, restaurant_id)
+def get_restaurant(restaurant_id: uuid.UUID | str) -> Restaurant:
+    """The restaurant by our id or a registered external id (a Yelp id), or 404 RESTAURANT_NOT_FOUND."""
+    restaurant = restaurants_service.find_restaurant(restaurant_id=restaurant_id)
     if restaurant is None:
         raise NotFound(ErrorCode.RESTAURANT_NOT_FOUND, "No such restaurant.")
     return restaurant
@@ -84,7 +86,7 @@ def check_accepts_reservations(restaurant: Restaurant) -> None:
 
 
 def day_availability(
-    *, restaurant_id: uuid.UUID, service_date: date, party_size: int, now: datetime
+    *, restaurant_id: uuid.UUID | str, service_date: date, party_size: int, now: datetime
 ) -> DayAvailability:
     """Each seating of a local day with the tables free for the party's whole stay (holds count).
 
@@ -93,20 +95,20 @@ def day_availability(
     restaurant = get_restaurant(restaurant_id)
     check_party_size(restaurant, party_size)
     if not restaurant.accepts_reservations:
-        return DayAvailability(restaurant=restaurant, party_size=party_size, slots=[])
+        return DayAvailability(restaurant=restaurant, service_date=service_date, party_size=party_size, slots=[])
     slots = availability.for_day(restaurant=restaurant, service_date=service_date, party_size=party_size, now=now)
     horizon = now.astimezone(zone_of(restaurant)).date() + timedelta(days=restaurant.booking_horizon_days)
     if service_date > horizon:
         # Shown, so the app can draw the evening, but not bookable yet (a hold would be BAD_TIME).
         slots = [dataclasses.replace(s, available_tables=0) for s in slots]
-    return DayAvailability(restaurant=restaurant, party_size=party_size, slots=slots)
+    return DayAvailability(restaurant=restaurant, service_date=service_date, party_size=party_size, slots=slots)
 
 
 def create_hold(
     *,
     actor: User,
     user_id: uuid.UUID | str | None,
-    restaurant_id: uuid.UUID,
+    restaurant_id: uuid.UUID | str,
     service_date: date,
     wall_time: time,
     party_size: int,

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from api.accounts.authz import STAFF_ROLES, auth_required, current_account
 from api.booking import service
+from api.booking.app_schemas import AppReservationQuerySchema
 from api.booking.schemas import (
     AvailabilityQuerySchema,
     AvailabilitySchema,
@@ -23,7 +24,7 @@ from api.booking.schemas import (
     ReservationCreatedSchema,
     ReservationCreateSchema,
     ReservationPageSchema,
-    ReservationSchema,
+    ReservationReadSchema,
 )
 from api.extensions import limiter
 from api.idempotency.decorator import idempotent
@@ -90,11 +91,12 @@ def website_availability(query: dict[str, Any]) -> Any:
 
 
 @blp.route("/<uuid:reservation_id>", methods=["GET"])
-@auth_required(*STAFF_ROLES)
-@blp.response(200, ReservationSchema)
+@auth_required()
+@blp.arguments(AppReservationQuerySchema, location="query")
+@blp.response(200, ReservationReadSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=ErrorSchema, description="Not staff")
-@blp.alt_response(404, schema=ErrorSchema, description="RESERVATION_NOT_FOUND")
-def reservation_detail(reservation_id: Any) -> service.ReservationDetails:
-    """Show one reservation of your restaurant (staff)."""
-    return service.get_reservation(reservation_id=reservation_id, actor=current_account())
+@blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH")
+@blp.alt_response(404, schema=ErrorSchema, description="RESERVATION_NOT_FOUND (also someone else's)")
+def reservation_detail(query: dict[str, Any], reservation_id: Any) -> Any:
+    """Show one reservation: the guest's own (app shape), or staff's view of their restaurant's without userId."""
+    return service.read_reservation(reservation_id=reservation_id, actor=current_account(), user_id=query["user_id"])

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import fields, pre_load, validate
 
+from api.booking.app_schemas import AppReservationSchema
 from api.booking.models import ReservationStatus
+from api.booking.service import ReservationDetails
 from api.errors import ErrorCode, Unprocessable
 from api.schemas import CalendarDate, CalendarDateTime, CamelCaseSchema, PageQuerySchema, PaginationSchema
 
@@ -199,3 +201,13 @@ class ReservationSchema(CamelCaseSchema):
 class ReservationPageSchema(CamelCaseSchema):
     items = fields.List(fields.Nested(ReservationSchema), required=True)
     pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class ReservationReadSchema(AppReservationSchema):
+    """`GET /api/reservations/<id>`: the app's `Reservation` (documented here); staff asking without
+    `userId` receive `ReservationSchema`, the staff view, instead."""
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if isinstance(obj, ReservationDetails):
+            return ReservationSchema().dump(obj, many=many)
+        return super().dump(obj, many=many)

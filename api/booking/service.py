@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, func, select
 
 from api.accounts.authz import ensure_can_manage_restaurant
 from api.accounts.models import Role, User
-from api.booking import allocation, availability, reservations, slots
+from api.booking import allocation, availability, cancellation, reservations, slots
 from api.booking.models import Customer, Reservation, ReservationSource
 from api.booking.notifications import RESERVATION_CONFIRMED
 from api.cache import TTLCache
@@ -323,6 +323,19 @@ def _slot_filter_instant(restaurant: Restaurant, service_date: date, value: dt.t
     if isinstance(value, datetime):
         return slot_for(restaurant, value).starts_at
     return slots.local_instant(service_date, value, slots.zone_of(restaurant))
+
+
+def read_reservation(
+    *, reservation_id: uuid.UUID, actor: User, user_id: str | None
+) -> ReservationDetails | Reservation:
+    """Staff asking without a `userId` get their restaurant's view (`get_reservation`); anyone else,
+    the app frontend's guest reads their own (`cancellation.get_guest_reservation`).
+
+    :raise 403 USER_MISMATCH: :raise 404 RESERVATION_NOT_FOUND:
+    """
+    if user_id is None and actor.is_staff:
+        return get_reservation(reservation_id=reservation_id, actor=actor)
+    return cancellation.get_guest_reservation(actor=actor, reservation_id=reservation_id, user_id=user_id)
 
 
 def get_reservation(*, reservation_id: uuid.UUID, actor: User) -> ReservationDetails:

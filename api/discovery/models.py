@@ -43,6 +43,9 @@ class UserPreferences(Base):
     home_latitude: Mapped[float | None] = mapped_column(Float)
     home_longitude: Mapped[float | None] = mapped_column(Float)
     max_distance_miles: Mapped[float] = mapped_column(Float, default=DEFAULT_MAX_DISTANCE_MILES)
+    # The app frontend's profile (kept for it, not used by the feed); NULL means never set.
+    dietary_restrictions: Mapped[list[str] | None] = mapped_column(ARRAY(String(60)))
+    home_address: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -56,6 +59,7 @@ class Swipe(Base):
     __tablename__ = "swipes"
     __table_args__ = (
         CheckConstraint(check_constraint_for(SwipeAction, "action"), name="action_valid"),
+        CheckConstraint("match_score BETWEEN 0 AND 100", name="match_score_0_100"),
         # Deleting a restaurant cascades here; without it that delete scans every swipe.
         Index("ix_swipes_restaurant_id", "restaurant_id"),
     )
@@ -67,6 +71,8 @@ class Swipe(Base):
         UUID(as_uuid=True), ForeignKey("restaurants.id", ondelete="CASCADE"), primary_key=True
     )
     action: Mapped[str] = mapped_column(String(10))
+    # A like made from the app's favourites carries the score the feed showed (NULL otherwise).
+    match_score: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -1,4 +1,6 @@
-"""Discovery over HTTP: the feed (seed 000 endpoint 7), swipes and a user's preferences.
+"""Discovery over HTTP: the feed (seed 000 endpoint 7), swipes and a user's preferences, and the
+FoodTok app's views of the same data: its profile and preferences (`/api/auth/profile`,
+`/api/auth/preferences`) and its favourites (`/api/favorites`, which are like-swipes).
 
 Every route needs a signed-in user. A `userId` (query, body or path) must be the caller's
 own unless the caller is staff or admin: 403 USER_MISMATCH otherwise (DESIGN's rule for the
@@ -17,7 +19,16 @@ from api.accounts.authz import auth_required, current_account
 from api.discovery import service as discovery_service
 from api.discovery.models import Swipe
 from api.discovery.schemas import (
+    AppPreferencesUpdateSchema,
+    AppUserEnvelopeSchema,
     DiscoveryQuerySchema,
+    FavoriteCheckSchema,
+    FavoriteCreatedSchema,
+    FavoriteCreateSchema,
+    FavoriteListQuerySchema,
+    FavoriteQuerySchema,
+    FavoriteRemovalSchema,
+    FavoriteSchema,
     FeedItemSchema,
     PreferencesSchema,
     PreferencesUpdateSchema,
@@ -27,6 +38,12 @@ from api.discovery.schemas import (
 from api.schemas import ErrorSchema
 
 blp = Blueprint("discovery", __name__, url_prefix="/api", description="Discovery feed, swipes and preferences")
+profile_blp = Blueprint(
+    "app_profile", __name__, url_prefix="/api/auth", description="The app frontend's profile and preferences"
+)
+favorites_blp = Blueprint(
+    "favorites", __name__, url_prefix="/api/favorites", description="The app frontend's favourites (likes)"
+)
 
 
 def _now() -> datetime:
@@ -87,3 +104,91 @@ class UserPreferences(MethodView):
         return discovery_service.replace_preferences(
             actor=current_account(), user_id=user_id, preferences=preferences, now=_now()
         )
+
+
+@profile_blp.route("/profile/<user_id>", methods=["GET"])
+@auth_required()
+@profile_blp.response(200, AppUserEnvelopeSchema)
+@profile_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@profile_blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH")
+@profile_blp.alt_response(404, schema=ErrorSchema, description="USER_NOT_FOUND")
+def profile(user_id: str) -> dict[str, Any]:
+    """Show a user with their preferences ("current_user": the caller)."""
+    return {"user": discovery_service.get_profile(actor=current_account(), user_id=user_id)}
+
+
+@profile_blp.route("/preferences", methods=["PATCH"])
+@auth_required()
+@profile_blp.arguments(AppPreferencesUpdateSchema)
+@profile_blp.response(200, AppUserEnvelopeSchema)
+@profile_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@profile_blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH or ORIGIN_NOT_ALLOWED")
+@profile_blp.alt_response(404, schema=ErrorSchema, description="USER_NOT_FOUND")
+@profile_blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+def update_preferences(body: dict[str, Any]) -> dict[str, Any]:
+    """Change some of a user's preferences; answer the user."""
+    user = discovery_service.update_app_preferences(
+        actor=current_account(), user_id=body["user_id"], changes=body["preferences"], now=_now()
+    )
+    return {"user": user}
+
+
+@favorites_blp.route("", methods=["POST"])
+@auth_required()
+@favorites_blp.arguments(FavoriteCreateSchema)
+@favorites_blp.response(201, FavoriteCreatedSchema)
+@favorites_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@favorites_blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH or ORIGIN_NOT_ALLOWED")
+@favorites_blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, USER_NOT_FOUND")
+@favorites_blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+def add_favorite(body: dict[str, Any]) -> dict[str, Any]:
+    """Favourite a restaurant (a like; idempotent)."""
+    favorite = discovery_service.add_favorite(
+        actor=current_account(),
+        user_id=body["user_id"],
+        restaurant_id=body["restaurant_id"],
+        match_score=body["match_score"],
+        now=_now(),
+    )
+    return {"success": True, "favorite": favorite}
+
+
+@favorites_blp.route("", methods=["DELETE"])
+@auth_required()
+@favorites_blp.arguments(FavoriteQuerySchema, location="query")
+@favorites_blp.response(200, FavoriteRemovalSchema)
+@favorites_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@favorites_blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH or ORIGIN_NOT_ALLOWED")
+@favorites_blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+def remove_favorite(query: dict[str, Any]) -> discovery_service.FavoriteRemoval:
+    """Remove a restaurant from the favourites (idempotent)."""
+    return discovery_service.remove_favorite(
+        actor=current_account(), user_id=query["user_id"], restaurant_id=query["restaurant_id"]
+    )
+
+
+@favorites_blp.route("/check", methods=["GET"])
+@auth_required()
+@favorites_blp.arguments(FavoriteQuerySchema, location="query")
+@favorites_blp.response(200, FavoriteCheckSchema)
+@favorites_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@favorites_blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH")
+@favorites_blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+def check_favorite(query: dict[str, Any]) -> dict[str, bool]:
+    """Tell whether the user favourited a restaurant."""
+    favorite = discovery_service.is_favorite(
+        actor=current_account(), user_id=query["user_id"], restaurant_id=query["restaurant_id"]
+    )
+    return {"is_favorite": favorite}
+
+
+@favorites_blp.route("/<user_id>", methods=["GET"])
+@auth_required()
+@favorites_blp.arguments(FavoriteListQuerySchema, location="query")
+@favorites_blp.response(200, FavoriteSchema(many=True))
+@favorites_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@favorites_blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH")
+@favorites_blp.alt_response(404, schema=ErrorSchema, description="USER_NOT_FOUND")
+def list_favorites(query: dict[str, Any], user_id: str) -> list[discovery_service.Favorite]:
+    """List a user's favourites, latest first."""
+    return discovery_service.list_favorites(actor=current_account(), user_id=user_id, limit=query["limit"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from api.accounts.schemas import AppUserSchema
 from api.discovery.models import DEFAULT_MAX_DISTANCE_MILES, MAX_DISTANCE_MILES_LIMIT, SwipeAction
 from api.restaurants.schemas import Inline, InputSchema, PriceRange, ReservationSummarySchema
-from api.schemas import CamelCaseSchema
+from api.schemas import CamelCaseSchema, EpochMillis
 
 # ---------------------------------------------------------------- feed
 
@@ -95,3 +96,87 @@ class SwipeSchema(CamelCaseSchema):
     restaurant_id = fields.UUID()
     action = fields.String()
     swiped_at = fields.DateTime(attribute="updated_at")
+
+
+# ---------------------------------------------------------------- the app frontend's profile and favourites
+
+
+class _AppInputSchema(InputSchema):
+    """The app's bodies may carry fields we do not keep; they are ignored, not refused."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class AppLocationSchema(_AppInputSchema):
+    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
+    address = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class AppPreferencesInputSchema(_AppInputSchema):
+    """A partial `User.preferences`: the fields sent are changed, the others kept."""
+
+    cuisine_types = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=30)
+    )
+    dietary_restrictions = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=30)
+    )
+    price_range = PriceRange(allow_none=True, metadata={"description": "The dearest accepted price", "example": "$$"})
+    max_distance = fields.Float(validate=validate.Range(min=0, max=MAX_DISTANCE_MILES_LIMIT, min_inclusive=False))
+    location = fields.Nested(AppLocationSchema, allow_none=True)
+    favorite_restaurants = fields.List(
+        fields.String(), load_only=True, metadata={"description": "Ignored: favourites are POST /api/favorites"}
+    )
+
+
+class AppPreferencesUpdateSchema(_AppInputSchema):
+    user_id = fields.String(load_default=None, metadata={"description": 'The caller\'s id or "current_user"'})
+    preferences = fields.Nested(AppPreferencesInputSchema, required=True)
+
+
+class AppUserEnvelopeSchema(CamelCaseSchema):
+    user = fields.Nested(AppUserSchema, required=True)
+
+
+class FavoriteCreateSchema(_AppInputSchema):
+    user_id = fields.String(load_default=None, metadata={"description": 'The caller\'s id or "current_user"'})
+    restaurant_id = fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata={"description": "Ours or a Yelp id"}
+    )
+    restaurant_name = fields.String(load_only=True, metadata={"description": "Ignored: the catalogue's name is used"})
+    restaurant_image = fields.String(allow_none=True, load_only=True, metadata={"description": "Ignored"})
+    match_score = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
+
+
+class FavoriteSchema(CamelCaseSchema):
+    user_id = fields.UUID()
+    restaurant_id = fields.String(attribute="restaurant.app_id", metadata={"description": "As the app knows it"})
+    restaurant_name = fields.String(attribute="restaurant.name")
+    restaurant_image = fields.Function(lambda f: (f.restaurant.images or [None])[0], allow_none=True)
+    match_score = fields.Integer()
+    liked_at = EpochMillis()
+
+
+class FavoriteCreatedSchema(CamelCaseSchema):
+    success = fields.Boolean()
+    favorite = fields.Nested(FavoriteSchema)
+
+
+class FavoriteListQuerySchema(_AppInputSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class FavoriteQuerySchema(_AppInputSchema):
+    user_id = fields.String(load_default=None, metadata={"description": 'The caller\'s id or "current_user"'})
+    restaurant_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class FavoriteCheckSchema(CamelCaseSchema):
+    is_favorite = fields.Boolean()
+
+
+class FavoriteRemovalSchema(CamelCaseSchema):
+    success = fields.Boolean()
+    message = fields.String()

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
 
+from api.accounts import service as accounts_service
 from api.accounts.authz import ensure_acting_for
 from api.accounts.models import User
 from api.db import atomic
@@ -52,6 +53,8 @@ class Preferences:
     home_location: dict[str, float] | None = None
     max_distance_miles: float = DEFAULT_MAX_DISTANCE_MILES
     updated_at: datetime | None = None
+    dietary_restrictions: list[str] = field(default_factory=list)
+    home_address: str = ""
 
     @property
     def home(self) -> tuple[float, float] | None:
@@ -67,6 +70,22 @@ class Affinity:
     likes: int
     cuisine_shares: dict[str, float]
     feature_shares: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Favorite:
+    """A like, as the app frontend's favourites read it."""
+
+    user_id: uuid.UUID
+    restaurant: Restaurant
+    match_score: int
+    liked_at: datetime
+
+
+@dataclass(frozen=True)
+class FavoriteRemoval:
+    success: bool
+    message: str
 
 
 @dataclass(frozen=True)
@@ -105,14 +124,19 @@ def replace_preferences(
     }
     with atomic():
         _ensure_user(owner, actor)
-        stmt = pg_insert(UserPreferences).values(**values)
-        db.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[UserPreferences.user_id],
-                set_={k: stmt.excluded[k] for k in values if k != "user_id"},
-            )
-        )
+        _upsert_preferences(values)
     return load_preferences(user_id=owner)
+
+
+def _upsert_preferences(values: dict[str, Any]) -> None:
+    """Insert the user's preferences, or overwrite the columns given in `values`."""
+    stmt = pg_insert(UserPreferences).values(**values)
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[UserPreferences.user_id],
+            set_={k: stmt.excluded[k] for k in values if k != "user_id"},
+        )
+    )
 
 
 def load_preferences(*, user_id: uuid.UUID) -> Preferences:
@@ -132,6 +156,8 @@ def load_preferences(*, user_id: uuid.UUID) -> Preferences:
         home_location=home,
         max_distance_miles=row.max_distance_miles,
         updated_at=row.updated_at,
+        dietary_restrictions=list(row.dietary_restrictions or []),
+        home_address=row.home_address or "",
     )
 
 
@@ -145,13 +171,19 @@ def _ensure_user(user_id: uuid.UUID, actor: User) -> None:
 
 
 def record_swipe(
-    *, actor: User, user_id: uuid.UUID | str | None, restaurant_id: uuid.UUID | str, action: str, now: datetime
+    *,
+    actor: User,
+    user_id: uuid.UUID | str | None,
+    restaurant_id: uuid.UUID | str,
+    action: str,
+    now: datetime,
+    match_score: int | None = None,
 ) -> Swipe:
     """Like or pass a restaurant: one row per (user, restaurant), the most recent swipe wins.
 
     An upsert, so a retried or double-tapped swipe is harmless; a swipe made earlier than the
-    stored one (a delayed retry) does not overwrite it.
-    :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND, USER_NOT_FOUND.
+    stored one (a delayed retry) does not overwrite it. A like from the app's favourites carries
+    the match score it was shown with. :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND, USER_NOT_FOUND.
     """
     owner = ensure_acting_for(user_id, actor)
     action = SwipeAction(action)
@@ -159,11 +191,20 @@ def record_swipe(
         restaurant = restaurants_service.get_restaurant(restaurant_id=restaurant_id)
         _ensure_user(owner, actor)
         stmt = pg_insert(Swipe).values(
-            user_id=owner, restaurant_id=restaurant.id, action=action, created_at=now, updated_at=now
+            user_id=owner,
+            restaurant_id=restaurant.id,
+            action=action,
+            match_score=match_score,
+            created_at=now,
+            updated_at=now,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[Swipe.user_id, Swipe.restaurant_id],
-            set_={"action": stmt.excluded.action, "updated_at": stmt.excluded.updated_at},
+            set_={
+                "action": stmt.excluded.action,
+                "updated_at": stmt.excluded.updated_at,
+                "match_score": func.coalesce(stmt.excluded.match_score, Swipe.match_score),
+            },
             where=Swipe.updated_at <= stmt.excluded.updated_at,
         )
         db.session.execute(stmt)
@@ -173,6 +214,160 @@ def record_swipe(
             .execution_options(populate_existing=True)
         ).scalar_one()
     return swipe
+
+
+# ---------------------------------------------------------------- the app frontend's profile and favourites
+#
+# FoodTok keeps a user's tastes in `User.preferences` and calls likes "favorites". Both are the
+# discovery data above: preferences map onto `user_preferences`, favourites are like-swipes.
+
+_PRICE_SIGNS = ("$", "$$", "$$$", "$$$$")
+
+
+def app_preferences(user_id: uuid.UUID) -> dict[str, Any]:
+    """The app's `preferences` object (registered with accounts, which dumps the app's `User`).
+
+    `priceRange` is the dearest accepted price ("$$" means $ and $$; "$$$$" when there is no
+    filter); cuisines are lower-case, as the app spells them; `favoriteRestaurants` are the ids
+    (as the app knows them) of the restaurants the user liked.
+    """
+    preferences = load_preferences(user_id=user_id)
+    home = preferences.home_location or {}
+    liked = db.session.scalars(
+        select(Restaurant)
+        .join(Swipe, Swipe.restaurant_id == Restaurant.id)
+        .where(Swipe.user_id == user_id, Swipe.action == SwipeAction.LIKE)
+        .order_by(Swipe.updated_at.desc(), Restaurant.id)
+    )
+    return {
+        "cuisineTypes": [c.lower() for c in preferences.cuisines],
+        "dietaryRestrictions": preferences.dietary_restrictions,
+        "priceRange": _PRICE_SIGNS[max(preferences.price_ranges, default=4) - 1],
+        "maxDistance": preferences.max_distance_miles,
+        "location": {
+            "latitude": home.get("latitude"),
+            "longitude": home.get("longitude"),
+            "address": preferences.home_address,
+        },
+        "favoriteRestaurants": [restaurant.app_id for restaurant in liked],
+    }
+
+
+def get_profile(*, actor: User, user_id: uuid.UUID | str | None) -> User:
+    """The app's profile read. :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
+    return accounts_service.get_user(user_id=ensure_acting_for(user_id, actor))
+
+
+def update_app_preferences(
+    *, actor: User, user_id: uuid.UUID | str | None, changes: dict[str, Any], now: datetime
+) -> User:
+    """Merge the app's partial `preferences` into the user's discovery preferences.
+
+    Cuisines take the catalogue's spelling ("italian" filters "Italian" restaurants); a price
+    range "$$" accepts $ and $$ ("$$$$": no filter); `favoriteRestaurants` is not written here
+    (favourites are likes: `POST /api/favorites`). :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND.
+    """
+    owner = ensure_acting_for(user_id, actor)
+    with atomic():
+        user = accounts_service.get_user(user_id=owner)
+        current = load_preferences(user_id=owner)
+        values: dict[str, Any] = {"user_id": owner, "updated_at": now}
+        if "cuisine_types" in changes:
+            values["cuisines"] = list(dict.fromkeys(_catalogue_cuisines(changes["cuisine_types"])))
+        if "dietary_restrictions" in changes:
+            values["dietary_restrictions"] = list(dict.fromkeys(changes["dietary_restrictions"]))
+        if "price_range" in changes:
+            dearest = changes["price_range"]
+            values["price_ranges"] = [] if dearest in (None, 4) else list(range(1, dearest + 1))
+        if "max_distance" in changes:
+            values["max_distance_miles"] = changes["max_distance"]
+        location = changes.get("location")
+        if location is not None:
+            latitude, longitude = location.get("latitude"), location.get("longitude")
+            if latitude is not None and longitude is not None:
+                values.update(home_latitude=latitude, home_longitude=longitude)
+            elif "latitude" in location or "longitude" in location:
+                values.update(home_latitude=None, home_longitude=None)
+            if "address" in location:
+                values["home_address"] = location["address"] or None
+        if current.updated_at is None:  # first write: the columns the app did not send take their defaults
+            values.setdefault("cuisines", [])
+            values.setdefault("price_ranges", [])
+            values.setdefault("max_distance_miles", DEFAULT_MAX_DISTANCE_MILES)
+        _upsert_preferences(values)
+        user.updated_at = now
+    return user
+
+
+def _catalogue_cuisines(names: list[str]) -> list[str]:
+    """Each name as the catalogue spells it (case-insensitively), or title-cased when no restaurant has it."""
+    known = {c.lower(): c for c in db.session.scalars(select(func.unnest(Restaurant.cuisines)).distinct())}
+    return [known.get(name.strip().lower(), name.strip().title()) for name in names if name.strip()]
+
+
+def add_favorite(
+    *, actor: User, user_id: uuid.UUID | str | None, restaurant_id: str, match_score: int | None, now: datetime
+) -> Favorite:
+    """Favourite a restaurant: a like swipe (the feed skips it, its cuisines count as liked).
+
+    Name and image come from our catalogue, not from the request.
+    :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND, USER_NOT_FOUND.
+    """
+    swipe = record_swipe(
+        actor=actor,
+        user_id=user_id,
+        restaurant_id=restaurant_id,
+        action=SwipeAction.LIKE,
+        match_score=match_score,
+        now=now,
+    )
+    restaurant = restaurants_service.get_restaurant(restaurant_id=swipe.restaurant_id)
+    return Favorite(
+        user_id=swipe.user_id, restaurant=restaurant, match_score=swipe.match_score or 0, liked_at=swipe.updated_at
+    )
+
+
+def list_favorites(*, actor: User, user_id: uuid.UUID | str | None, limit: int) -> list[Favorite]:
+    """The user's likes, latest first. :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
+    owner = ensure_acting_for(user_id, actor)
+    _ensure_user(owner, actor)
+    rows = db.session.execute(
+        select(Swipe, Restaurant)
+        .join(Restaurant, Restaurant.id == Swipe.restaurant_id)
+        .where(Swipe.user_id == owner, Swipe.action == SwipeAction.LIKE)
+        .order_by(Swipe.updated_at.desc(), Restaurant.id)
+        .limit(limit)
+    )
+    return [
+        Favorite(user_id=owner, restaurant=restaurant, match_score=swipe.match_score or 0, liked_at=swipe.updated_at)
+        for swipe, restaurant in rows
+    ]
+
+
+def is_favorite(*, actor: User, user_id: uuid.UUID | str | None, restaurant_id: str) -> bool:
+    """Whether the user liked the restaurant. :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND."""
+    owner = ensure_acting_for(user_id, actor)
+    restaurant = restaurants_service.get_restaurant(restaurant_id=restaurant_id)
+    action = db.session.scalar(select(Swipe.action).where(Swipe.user_id == owner, Swipe.restaurant_id == restaurant.id))
+    return action == SwipeAction.LIKE
+
+
+def remove_favorite(*, actor: User, user_id: uuid.UUID | str | None, restaurant_id: str) -> FavoriteRemoval:
+    """Unlike a restaurant: the like is deleted, so the feed may show it again (idempotent).
+
+    :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND.
+    """
+    owner = ensure_acting_for(user_id, actor)
+    with atomic():
+        restaurant = restaurants_service.get_restaurant(restaurant_id=restaurant_id)
+        result = db.session.execute(
+            delete(Swipe).where(
+                Swipe.user_id == owner, Swipe.restaurant_id == restaurant.id, Swipe.action == SwipeAction.LIKE
+            )
+        )
+    if result.rowcount:
+        return FavoriteRemoval(success=True, message=f"{restaurant.name} was removed from your favorites.")
+    return FavoriteRemoval(success=True, message=f"{restaurant.name} was not in your favorites.")
 
 
 # ---------------------------------------------------------------- the feed

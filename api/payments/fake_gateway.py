@@ -103,6 +103,19 @@ def describe_test_card(payment_method: str) -> TestCard | None:
     return None
 
 
+# The test card behind each last 4 digits, for the app frontend's card-shaped payment method
+# (`{type: "credit-card", last4: "4242"}`, no token): 4242 succeeds, 0002 is declined, as in seed 000.
+_TOKEN_BY_LAST4: dict[str, str] = {
+    **{card.last4: f"pm_card_chargeDeclined{reason}" for reason, card in _DECLINES.items()},
+    **{card.last4: token for token, card in TEST_CARDS.items()},
+}
+
+
+def test_token_for_last4(last4: str) -> str:
+    """The test token for a card's last 4 digits; an unknown card gets a token Stripe would decline."""
+    return _TOKEN_BY_LAST4.get(last4, "pm_card_unknown")
+
+
 # Stripe's PaymentIntent statuses, folded into ours.
 _STATUS = {
     "requires_capture": GatewayStatus.AUTHORIZED,

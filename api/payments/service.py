@@ -63,6 +63,7 @@ from api.errors import (
     Unprocessable,
 )
 from api.extensions import db
+from api.payments.fake_gateway import test_token_for_last4
 from api.payments.gateway import (
     GatewayEvent,
     GatewayRejected,
@@ -633,6 +634,23 @@ def _release_quietly(gateway: PaymentGateway, gateway_payment_id: str, payment_i
         gateway.void(gateway_payment_id=gateway_payment_id, idempotency_key=f"void:{payment_id}")
     except (GatewayUnavailable, GatewayRejected):
         logger.warning("could not release a stray authorization", extra={"payment_id": str(payment_id)})
+
+
+def token_for_card(*, last4: str | None) -> str:
+    """A payment token for a card described only by its last 4 digits (the app frontend's checkout).
+
+    With the local fake gateway the last 4 pick one of Stripe's test cards (4242 pays, 0002 is
+    declined: 402 PAYMENT_DECLINED); a real gateway needs a token from its card form.
+    :raise 422 PAYMENT_TOKEN_REQUIRED: the gateway is Stripe, or no last 4 were sent.
+    """
+    if get_gateway().name != "fake" or not last4:
+        raise Unprocessable(
+            ErrorCode.PAYMENT_TOKEN_REQUIRED,
+            "Send paymentMethod.token: a Stripe PaymentMethod id (pm_...) made by Stripe.js or the mobile SDK "
+            "from the card form. Card details alone cannot be charged.",
+            details={"field": "paymentMethod.token", "gateway": get_gateway().name},
+        )
+    return test_token_for_last4(last4)
 
 
 def _check_token(payment_method: str) -> None:

@@ -34,6 +34,9 @@ DEFAULT_REFUND_POLICY: list[dict[str, int]] = [
     {"minHoursBefore": 4, "percent": 50},
 ]
 
+# The platform whose ids the app frontend (FoodTok, fed by Yelp) knows restaurants by.
+APP_PLATFORM = "yelp"
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -124,6 +127,25 @@ class Restaurant(Base):
     opening_hours: Mapped[list[OpeningHours]] = relationship(
         order_by="(OpeningHours.weekday, OpeningHours.opens_at)", cascade="all, delete-orphan"
     )
+    external_id_rows: Mapped[list[ExternalId]] = relationship(
+        order_by="ExternalId.platform", cascade="all, delete-orphan"
+    )
+
+    @property
+    def external_ids(self) -> dict[str, str]:
+        """`{"yelp": "gR9D..."}`: the ids other platforms know this restaurant by."""
+        return {row.platform: row.external_id for row in self.external_id_rows}
+
+    @property
+    def app_id(self) -> str:
+        """The id the app frontend knows this restaurant by: its Yelp id when registered, else ours."""
+        return self.external_ids.get(APP_PLATFORM) or str(self.id)
+
+    @property
+    def full_address(self) -> str:
+        """One line for the app: "234 Greenwich Ave, New York, NY 10011" (empty parts left out)."""
+        region = " ".join(part for part in (self.state, self.zip_code) if part)
+        return ", ".join(part for part in (self.address, self.city, region) if part)
 
     @property
     def cancellation_policy(self) -> str:
@@ -152,6 +174,24 @@ class Restaurant(Base):
             if party_size <= int(rule["maxParty"]):
                 return int(rule["minutes"])
         return self.default_duration_minutes
+
+
+class ExternalId(Base):
+    """The restaurant's id on another platform (`yelp`): the app frontend may name it by that id."""
+
+    __tablename__ = "restaurant_external_ids"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        CheckConstraint("platform = lower(platform)", name="platform_lowercase"),
+        Index("ix_restaurant_external_ids_external_id", "external_id"),
+    )
+
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(30), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+
+
+EXTERNAL_ID_UNIQUE_CONSTRAINT = "uq_restaurant_external_ids_platform_external_id"
 
 
 class DiningTable(Base):

@@ -205,6 +205,7 @@ class RestaurantAdminSchema(RestaurantSchema):
     """The details plus the staff-managed settings (answer to create and edit)."""
 
     settings = Inline(SettingsSchema)
+    external_ids = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"example": {"yelp": "gR9D"}})
 
 
 # ---------------------------------------------------------------- input
@@ -244,6 +245,16 @@ class RestaurantCreateSchema(InputSchema):
     location = fields.Nested(LocationInputSchema)
     reservation_info = fields.Nested(ReservationInfoInputSchema)
     settings = fields.Nested(SettingsSchema)
+    external_ids = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,29}$")),
+        values=fields.String(allow_none=True, validate=validate.Length(min=1, max=200)),
+        validate=validate.Length(max=10),
+        metadata={
+            "description": 'Ids on other platforms, e.g. {"yelp": "<business id>"}: the app frontend may '
+            "send them as restaurantId. A null value removes that platform's id.",
+            "example": {"yelp": "gR9DTbKCvezQlqvD7_FzPw"},
+        },
+    )
 
     @validates_schema
     def _refund_tiers_distinct(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -28,7 +28,15 @@ from api.db import Base, atomic
 from api.errors import Conflict, ErrorCode, Forbidden, NotFound, Unprocessable
 from api.extensions import db
 from api.restaurants import bookings_guard
-from api.restaurants.models import WEEKDAYS, DiningTable, OpeningHours, Restaurant, SpecialHours
+from api.restaurants.models import (
+    EXTERNAL_ID_UNIQUE_CONSTRAINT,
+    WEEKDAYS,
+    DiningTable,
+    ExternalId,
+    OpeningHours,
+    Restaurant,
+    SpecialHours,
+)
 
 SLUG_UNIQUE_CONSTRAINT = "uq_restaurants_slug"
 TABLE_NUMBER_UNIQUE_CONSTRAINT = "uq_dining_tables_restaurant_id_number"
@@ -97,9 +105,31 @@ def parse_id(value: uuid.UUID | str) -> uuid.UUID | None:
         return None
 
 
+def resolve_restaurant_id(value: uuid.UUID | str) -> uuid.UUID | None:
+    """Our id for `value`: our UUID as it is, else the restaurant registered under that external id
+    (a Yelp business id the app frontend sends), else None. Not a lookup of the UUID itself."""
+    parsed = parse_id(value)
+    if parsed is not None or not isinstance(value, str) or not _storable_external_id(value):
+        return parsed
+    return db.session.scalar(
+        select(ExternalId.restaurant_id).where(ExternalId.external_id == value).order_by(ExternalId.platform).limit(1)
+    )
+
+
+def _storable_external_id(value: str) -> bool:
+    """Whether `value` could be a stored external id (a path may carry NUL or lone surrogates, which SQL refuses)."""
+    if not 0 < len(value) <= 200 or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def find_restaurant(*, restaurant_id: uuid.UUID | str, for_update: bool = False) -> Restaurant | None:
-    """The restaurant with this id, or None (also for a malformed id)."""
-    parsed = parse_id(restaurant_id)
+    """The restaurant with this id or external id, or None (also for a malformed id)."""
+    parsed = resolve_restaurant_id(restaurant_id)
     if parsed is None:
         return None
     stmt = select(Restaurant).where(Restaurant.id == parsed)
@@ -109,7 +139,7 @@ def find_restaurant(*, restaurant_id: uuid.UUID | str, for_update: bool = False)
 
 
 def get_restaurant(*, restaurant_id: uuid.UUID | str, for_update: bool = False) -> Restaurant:
-    """The restaurant with this id. :raise 404: RESTAURANT_NOT_FOUND (unknown or malformed id)."""
+    """The restaurant with this id or external id. :raise 404: RESTAURANT_NOT_FOUND (unknown or malformed id)."""
     restaurant = find_restaurant(restaurant_id=restaurant_id, for_update=for_update)
     if restaurant is None:
         raise NotFound(ErrorCode.RESTAURANT_NOT_FOUND, "No restaurant has this id.")
@@ -118,7 +148,7 @@ def get_restaurant(*, restaurant_id: uuid.UUID | str, for_update: bool = False) 
 
 def get_restaurant_details(*, restaurant_id: uuid.UUID | str) -> Restaurant:
     """The restaurant with its opening hours loaded. :raise 404: RESTAURANT_NOT_FOUND."""
-    parsed = parse_id(restaurant_id)
+    parsed = resolve_restaurant_id(restaurant_id)
     restaurant = None
     if parsed is not None:
         restaurant = db.session.scalar(
@@ -194,6 +224,7 @@ def create_restaurant(*, actor: User, data: dict[str, Any]) -> Restaurant:
         **{k: v for k, v in data.items() if k in EDITABLE_COLUMNS},
     }
     restaurant = Restaurant(**values)
+    _apply_external_ids(restaurant, data.get("external_ids") or {})
     _check_restaurant(restaurant)
     with atomic():
         if not restaurant.slug:
@@ -207,10 +238,11 @@ def update_restaurant(
     *, actor: User, restaurant_id: uuid.UUID | str, changes: dict[str, Any], now: datetime
 ) -> Restaurant:
     """Edit a restaurant (admin, or staff of it). Slot length and turn times may change while
-    bookings exist (they keep their exact times); the time zone may not.
+    bookings exist (they keep their exact times); the time zone may not. `external_ids` sets the
+    platforms given (a null value removes one) and keeps the others.
 
     :raise 404/403/422/409: RESTAURANT_NOT_FOUND, FORBIDDEN, VALIDATION_ERROR, RESTAURANT_SLUG_TAKEN,
-        BOOKINGS_AFFECTED (a time zone change with future bookings).
+        EXTERNAL_ID_TAKEN, BOOKINGS_AFFECTED (a time zone change with future bookings).
     """
     with atomic():
         restaurant = get_restaurant(restaurant_id=restaurant_id, for_update=True)
@@ -219,11 +251,28 @@ def update_restaurant(
         for key, value in changes.items():
             if key in EDITABLE_COLUMNS:
                 setattr(restaurant, key, value)
+        _apply_external_ids(restaurant, changes.get("external_ids") or {})
         _check_restaurant(restaurant)
         _flush_restaurant(restaurant)
         if restaurant.timezone != old_time_zone:
             bookings_guard.guard_time_zone_change(restaurant=restaurant, now=now)
     return restaurant
+
+
+def _apply_external_ids(restaurant: Restaurant, external_ids: dict[str, str | None]) -> None:
+    if not external_ids:
+        return
+    with db.session.no_autoflush:  # the merged state is checked before anything is written
+        rows = {row.platform: row for row in restaurant.external_id_rows}
+    for platform, value in external_ids.items():
+        row = rows.get(platform)
+        if value is None:
+            if row is not None:
+                restaurant.external_id_rows.remove(row)
+        elif row is not None:
+            row.external_id = value
+        else:
+            restaurant.external_id_rows.append(ExternalId(platform=platform, external_id=value))
 
 
 @lru_cache(maxsize=1)
@@ -251,12 +300,21 @@ def _flush_restaurant(restaurant: Restaurant) -> None:
     # Read before flushing: a failed flush rolls back and expires an edited (persistent) restaurant,
     # and touching its attributes then raises PendingRollbackError.
     slug = restaurant.slug
+    with db.session.no_autoflush:
+        external_ids = {row.platform: row.external_id for row in restaurant.external_id_rows}
     try:
         db.session.flush()
     except IntegrityError as err:
-        if getattr(err.orig.diag, "constraint_name", None) == SLUG_UNIQUE_CONSTRAINT:
+        constraint = getattr(err.orig.diag, "constraint_name", None)
+        if constraint == SLUG_UNIQUE_CONSTRAINT:
             raise Conflict(
                 ErrorCode.RESTAURANT_SLUG_TAKEN, "Another restaurant uses this slug.", details={"slug": slug}
+            ) from err
+        if constraint == EXTERNAL_ID_UNIQUE_CONSTRAINT:
+            raise Conflict(
+                ErrorCode.EXTERNAL_ID_TAKEN,
+                "Another restaurant is registered under this external id.",
+                details={"externalIds": external_ids},
             ) from err
         raise
 

@@ -312,7 +312,7 @@ def test_reservation_detail_for_staff(client, cafe, staff, make_user, auth_heade
     assert_error(missing, 404, "RESERVATION_NOT_FOUND")
     guest = make_user(Role.CUSTOMER, "diner@example.com")
     detail = client.get(f"/api/reservations/{created['reservationId']}", headers=auth_headers(guest))
-    assert_error(detail, 403, "FORBIDDEN")
+    assert_error(detail, 404, "RESERVATION_NOT_FOUND")  # a guest reads only their own (issue 14)
     assert_error(client.get(f"/api/reservations/{created['reservationId']}"), 401, "UNAUTHORIZED")
 
 

@@ -34,12 +34,12 @@ def test_a_missing_executable_is_looked_up_on_path(monkeypatch):
 
 
 def test_the_browser_test_uses_the_rule(monkeypatch):
-    from tests.e2e import test_website
+    from tests.e2e import conftest as browser
 
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(test_website, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(browser, "CHROMIUM", "/nonexistent/chromium")
     with pytest.raises(pytest.skip.Exception, match="NOT RUN: chromium"):
-        test_website.require_chromium()
+        browser.require_chromium()
     monkeypatch.setenv("CI", "1")
     with pytest.raises(pytest.fail.Exception, match="chromium"):
-        test_website.require_chromium()
+        browser.require_chromium()

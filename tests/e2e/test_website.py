@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,13 +15,7 @@ from api.extensions import db
 from api.newsletter.models import Subscriber
 from api.restaurants.demo import ensure_cafe_fausse
 from tests.support.live_server import gunicorn_server
-from tests.support.tools import require_tool
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".pytest_cache" / "screenshots"
 
 
@@ -41,25 +34,6 @@ def site(page, make_app, committing_database):
         db.engine.dispose()
     with gunicorn_server(committing_database, workers=2) as server:
         yield server, app
-
-
-def require_chromium() -> str:
-    """Chromium's path; skipped loudly where it is missing, required where CI is set."""
-    require_tool("chromium", found=Path(CHROMIUM).exists(), how_to_get_it=".ci/run installs Debian's chromium package")
-    return CHROMIUM
-
-
-@pytest.fixture
-def page():
-    chromium = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 def test_a_guest_checks_availability_books_and_subscribes(site, page):
