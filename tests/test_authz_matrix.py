@@ -110,11 +110,12 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
-    # --- discovery: feed, swipes, preferences (api/discovery/routes.py); userId must be the caller's --
-    ("GET",    "/api/restaurants/discovery"):                     (signed_in(),          None),
-    ("POST",   "/api/restaurants/<restaurant_id>/swipe"):         (signed_in(other=403), "swipe_for_customer"),
-    ("GET",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "customer_preferences"),
-    ("PUT",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "put_customer_preferences"),
+    # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
+    # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
+    ("GET",  "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
+    ("POST", "/api/restaurants/<restaurant_id>/swipe"): (signed_in(other=403, staff=403), "swipe_for_customer"),
+    ("GET",  "/api/users/<user_id>/preferences"):       (signed_in(other=403, staff=403), "customer_preferences"),
+    ("PUT",  "/api/users/<user_id>/preferences"):       (signed_in(other=403, staff=403), "put_customer_preferences"),
 }
 # fmt: on
 
@@ -427,6 +428,11 @@ def delete_fresh_closure(ctx: Ctx, who: str) -> Req:
 @builder
 def swipe_for_customer(ctx: Ctx, who: str) -> Req:
     return Req(path=_restaurant_path(ctx, "/swipe"), json={"userId": str(ctx.customer.id), "action": "like"})
+
+
+@builder
+def customer_feed(ctx: Ctx, who: str) -> Req:
+    return Req(query={"userId": str(ctx.customer.id)})
 
 
 @builder

@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
 
-from api.accounts.authz import ensure_acting_for
+from api.accounts.authz import ensure_self_or_admin
 from api.accounts.models import User
 from api.db import atomic
 from api.discovery.models import DEFAULT_MAX_DISTANCE_MILES, Swipe, SwipeAction, UserPreferences
@@ -82,7 +82,7 @@ class FeedEntry:
 
 def get_preferences(*, actor: User, user_id: uuid.UUID | str | None) -> Preferences:
     """A user's preferences (defaults when never set). :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     _ensure_user(owner, actor)
     return load_preferences(user_id=owner)
 
@@ -91,7 +91,7 @@ def replace_preferences(
     *, actor: User, user_id: uuid.UUID | str | None, preferences: dict[str, Any], now: datetime
 ) -> Preferences:
     """Replace a user's preferences (an upsert). :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     home = preferences.get("home_location")
     values = {
         "user_id": owner,
@@ -136,7 +136,7 @@ def load_preferences(*, user_id: uuid.UUID) -> Preferences:
 
 
 def _ensure_user(user_id: uuid.UUID, actor: User) -> None:
-    # Only staff can name someone else (ensure_acting_for); tell them when that user does not exist.
+    # Only admins can name someone else (ensure_self_or_admin); tell them when that user does not exist.
     if user_id != actor.id and db.session.get(User, user_id) is None:
         raise NotFound(ErrorCode.USER_NOT_FOUND, "No user has this id.")
 
@@ -153,7 +153,7 @@ def record_swipe(
     stored one (a delayed retry) does not overwrite it.
     :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND, USER_NOT_FOUND.
     """
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     action = SwipeAction(action)
     with atomic():
         restaurant = restaurants_service.get_restaurant(restaurant_id=restaurant_id)
@@ -183,7 +183,7 @@ def get_feed(*, actor: User, user_id: uuid.UUID | str | None, limit: int) -> lis
 
     :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND.
     """
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     _ensure_user(owner, actor)
     preferences = load_preferences(user_id=owner)
     affinity = load_affinity(user_id=owner)
