@@ -62,6 +62,12 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
         "JWT_SECRET_KEY": settings.jwt_secret_key,
+        "JWT_ENCODE_ISSUER": settings.jwt_issuer,
+        "JWT_DECODE_ISSUER": settings.jwt_issuer,
+        "JWT_ENCODE_AUDIENCE": settings.jwt_audience,
+        "JWT_DECODE_AUDIENCE": settings.jwt_audience,
+        # Access tokens travel in the Authorization header only: no double-submit `csrf` claim.
+        "JWT_COOKIE_CSRF_PROTECT": False,
         "RATELIMIT_ENABLED": settings.ratelimit_enabled,
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
         "RATELIMIT_KEY_PREFIX": settings.ratelimit_key_prefix,

@@ -34,6 +34,12 @@ class Settings:
     jwt_access_minutes: int = 15
     jwt_refresh_days: int = 14
     refresh_cookie_secure: bool = True
+    # Access tokens name who issued them and for whom; both are checked on every request.
+    jwt_issuer: str = "seatkeeper"
+    jwt_audience: str = "seatkeeper-api"
+    # Origins (comma-separated) whose pages may call /api/auth/refresh and /logout with the
+    # cookie; PUBLIC_BASE_URL's origin always may.
+    refresh_allowed_origins: str = ""
     ratelimit_enabled: bool = True
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "seatkeeper"
@@ -111,6 +117,8 @@ class Settings:
                 raise RuntimeError("JWT_SECRET_KEY must be set to 32+ random characters in production")
             if not self.database_url:
                 raise RuntimeError("DATABASE_URL must be set in production")
+            if not self.refresh_cookie_secure:
+                raise RuntimeError("REFRESH_COOKIE_SECURE must stay true in production (the cookie is __Secure-)")
             if self.stripe_secret_key and not self.stripe_webhook_secret:
                 raise RuntimeError("STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY (webhooks are verified)")
             if self.disable_allocation_lock or self.bench_endpoints_enabled:

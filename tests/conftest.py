@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.accounts import service as accounts_service
 from api.accounts.models import Role, User
-from api.accounts.tokens import issue_access_token
 from api.extensions import db
 from tests.support import databases
 
@@ -147,9 +147,14 @@ def make_user(app: Flask) -> Callable[..., User]:
 
 
 def bearer(user: User) -> dict[str, str]:
-    """Authorization header for `user`."""
-    token, _ = issue_access_token(user)
-    return {"Authorization": f"Bearer {token}"}
+    """Authorization header for `user`: the access token of a new session (committed; access tokens
+    live only as long as their session)."""
+    return {"Authorization": f"Bearer {session_token(user)}"}
+
+
+def session_token(user: User) -> str:
+    """A fresh session's access token for `user`, as sign-in would hand out."""
+    return accounts_service.start_session(user=user, now=datetime.now(UTC)).access_token
 
 
 @pytest.fixture

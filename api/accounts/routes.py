@@ -1,7 +1,8 @@
 """Accounts over HTTP: `/api/auth` (sign-up, sign-in, sessions) and `/api/admin/users` (user management).
 
 Sign-in answers an access token in the body and sets the refresh token as an HttpOnly,
-SameSite=Strict cookie on Path=/api/auth; `/refresh` rotates it and `/logout` ends the family.
+SameSite=Strict cookie on Path=/api/auth (`__Secure-refresh_token` when Secure); `/refresh`
+rotates it and `/logout` ends the family. Both check a browser's `Origin` (CSRF).
 Login, register and refresh are rate limited per client IP and (login, register) per email.
 """
 
@@ -75,6 +76,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _cookie_session(cookies: dict[str, Any]) -> str | None:
+    """The refresh token of a cookie-authenticated request whose `Origin`, if any, is ours. :raise 403:"""
+    tokens.ensure_trusted_origin(request.headers.get("Origin"))
+    secure = tokens.refresh_cookie_name() == tokens.SECURE_REFRESH_COOKIE
+    return cookies["secure_refresh_token"] if secure else cookies["refresh_token"]
+
+
+def _client() -> str:
+    """Who is refreshing, for the grace window: the same address and browser (two tabs)."""
+    return f"{get_remote_address()} {request.user_agent.string}"
+
+
 _RATE_LIMITED = {"schema": ErrorSchema, "description": "RATE_LIMITED (with Retry-After)"}
 
 
@@ -111,20 +124,24 @@ def login(credentials: dict[str, Any]) -> accounts_service.SignIn:
 @blp.alt_response(
     401, schema=ErrorSchema, description="UNAUTHORIZED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED or TOKEN_REUSED"
 )
+@blp.alt_response(403, schema=ErrorSchema, description="ORIGIN_NOT_ALLOWED")
 @blp.alt_response(429, **_RATE_LIMITED)
 def refresh(cookies: dict[str, Any]) -> accounts_service.SignIn:
     """Trade the refresh cookie for a new access token; the cookie is rotated."""
     now = _now()
-    return _with_refresh_cookie(accounts_service.refresh_session(refresh_token=cookies["refresh_token"], now=now), now)
+    token = _cookie_session(cookies)
+    return _with_refresh_cookie(accounts_service.refresh_session(refresh_token=token, client=_client(), now=now), now)
 
 
 @blp.route("/logout", methods=["POST"])
 @blp.arguments(RefreshCookieSchema, location="cookies")
 @blp.response(204)
+@blp.alt_response(403, schema=ErrorSchema, description="ORIGIN_NOT_ALLOWED")
 def logout(cookies: dict[str, Any]) -> None:
-    """Sign out: revoke this session's refresh tokens and clear the cookie."""
+    """Sign out: end this session (its refresh and access tokens) and clear the cookie."""
+    token = _cookie_session(cookies)
     after_this_request(_clear_cookie)
-    accounts_service.sign_out(refresh_token=cookies["refresh_token"], now=_now())
+    accounts_service.sign_out(refresh_token=token, now=_now())
 
 
 def _clear_cookie(response: Response) -> Response:
