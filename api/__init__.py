@@ -72,6 +72,8 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
         "RATELIMIT_KEY_PREFIX": settings.ratelimit_key_prefix,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Check every window, so Retry-After names the longest breached one (back-off), not the first.
+        "RATELIMIT_FAIL_ON_FIRST_BREACH": False,
         **dict(settings.extra),
     }
 

@@ -43,10 +43,14 @@ class Settings:
     ratelimit_enabled: bool = True
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "seatkeeper"
-    ratelimit_login: str = "5 per minute"
+    # Failed sign-ins per email: a growing back-off (each window a longer wait), reset by a success.
+    ratelimit_login: str = "5 per minute; 10 per 10 minutes; 20 per hour"
+    ratelimit_login_ip: str = "30 per minute"
     ratelimit_register: str = "10 per hour"
     ratelimit_refresh: str = "30 per minute"
-    ratelimit_booking: str = "20 per minute"
+    ratelimit_booking: str = "5 per minute; 20 per hour"
+    ratelimit_booking_email: str = "3 per hour; 10 per day"
+    ratelimit_hold: str = "10 per minute; 60 per hour"
     ratelimit_newsletter: str = "10 per minute"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
