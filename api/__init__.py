@@ -67,11 +67,17 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "JWT_ACCESS_COOKIE_PATH": "/api",
         "JWT_COOKIE_SAMESITE": "Lax",
         "JWT_COOKIE_SECURE": settings.env == "production" or settings.refresh_cookie_secure,
+        "JWT_ENCODE_ISSUER": settings.jwt_issuer,
+        "JWT_DECODE_ISSUER": settings.jwt_issuer,
+        "JWT_ENCODE_AUDIENCE": settings.jwt_audience,
+        "JWT_DECODE_AUDIENCE": settings.jwt_audience,
         "JWT_COOKIE_CSRF_PROTECT": False,
         "RATELIMIT_ENABLED": settings.ratelimit_enabled,
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
         "RATELIMIT_KEY_PREFIX": settings.ratelimit_key_prefix,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Check every window, so Retry-After names the longest breached one (back-off), not the first.
+        "RATELIMIT_FAIL_ON_FIRST_BREACH": False,
         **dict(settings.extra),
     }
 

@@ -60,13 +60,20 @@ class Settings:
     refresh_cookie_secure: bool = True
     # Browser origins allowed to call the API (CORS) and to send cookie-authenticated writes, comma-separated.
     cors_origins: str = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:3002"
+    # Access tokens name who issued them and for whom; both are checked on every request.
+    jwt_issuer: str = "seatkeeper"
+    jwt_audience: str = "seatkeeper-api"
     ratelimit_enabled: bool = True
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "seatkeeper"
-    ratelimit_login: str = "5 per minute"
+    # Failed sign-ins per email: a growing back-off (each window a longer wait), reset by a success.
+    ratelimit_login: str = "5 per minute; 10 per 10 minutes; 20 per hour"
+    ratelimit_login_ip: str = "30 per minute"
     ratelimit_register: str = "10 per hour"
     ratelimit_refresh: str = "30 per minute"
-    ratelimit_booking: str = "20 per minute"
+    ratelimit_booking: str = "5 per minute; 20 per hour"
+    ratelimit_booking_email: str = "3 per hour; 10 per day"
+    ratelimit_hold: str = "10 per minute; 60 per hour"
     ratelimit_newsletter: str = "10 per minute"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
@@ -155,5 +162,7 @@ class Settings:
         if self.env == "production":
             if not self.database_url:
                 raise RuntimeError("DATABASE_URL must be set in production")
+            if not self.refresh_cookie_secure:
+                raise RuntimeError("REFRESH_COOKIE_SECURE must stay true in production (the cookie is __Secure-)")
             if self.disable_allocation_lock or self.bench_endpoints_enabled:
                 raise RuntimeError("DISABLE_ALLOCATION_LOCK and BENCH_ENDPOINTS_ENABLED are test/bench-only")

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -19,14 +20,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.accounts import service as accounts_service
 from api.accounts.models import Role, User
-from api.accounts.tokens import issue_access_token
-from api.extensions import db
+from api.extensions import db, limiter
 from tests.support import databases
 
 TEST_SETTINGS: dict[str, Any] = {
     "env": "test",
     "ratelimit_enabled": False,
+    # flask-limiter keeps the first key prefix it is given for the process: one per test session,
+    # so parallel runs sharing a Redis never count each other's requests.
+    "ratelimit_key_prefix": f"sk-test-{uuid.uuid4().hex[:12]}",
     "settings_cache_seconds": 0,
     # Many tests book one email several times in an evening; the guard has its own tests.
     "duplicate_guard_minutes": 0,
@@ -65,13 +69,17 @@ def committing_database(postgres_server_url: str, template_database: str) -> Ite
 
 
 @pytest.fixture
-def make_app(database_url: str) -> Callable[..., Flask]:
+def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
     """Build an app on the session's test database with extra settings."""
 
     def factory(**overrides: Any) -> Flask:
         return create_app({**TEST_SETTINGS, "database_url": database_url, **overrides})
 
-    return factory
+    yield factory
+    # flask-limiter has one configuration per process (the last `init_app` wins, as in production
+    # where each process runs one app): an app built with limits on must not leave them on for the
+    # apps of the next tests.
+    limiter.enabled = TEST_SETTINGS["ratelimit_enabled"]
 
 
 @pytest.fixture(scope="session")
@@ -147,9 +155,14 @@ def make_user(app: Flask) -> Callable[..., User]:
 
 
 def bearer(user: User) -> dict[str, str]:
-    """Authorization header for `user`."""
-    token, _ = issue_access_token(user)
-    return {"Authorization": f"Bearer {token}"}
+    """Authorization header for `user`: the access token of a new session (committed; access tokens
+    live only as long as their session)."""
+    return {"Authorization": f"Bearer {session_token(user)}"}
+
+
+def session_token(user: User) -> str:
+    """A fresh session's access token for `user`, as sign-in would hand out."""
+    return accounts_service.start_session(user=user, now=datetime.now(UTC)).access_token
 
 
 @pytest.fixture

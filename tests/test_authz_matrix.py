@@ -80,8 +80,8 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("PATCH", "/api/admin/users/<uuid:user_id>"):          (admin_only(),      "patch_fresh_customer"),
     # --- the app frontend's sign-up, profile and preferences (issue 14; api/accounts, api/discovery) --
     ("POST",  "/api/auth/signup"):                         (public(201),          "new_signup"),
-    ("GET",   "/api/auth/profile/<user_id>"):              (signed_in(other=403), "customer_profile"),
-    ("PATCH", "/api/auth/preferences"):                    (signed_in(other=403), "patch_app_preferences"),
+    ("GET",   "/api/auth/profile/<user_id>"):              (signed_in(other=403, staff=403), "customer_profile"),
+    ("PATCH", "/api/auth/preferences"):                    (signed_in(other=403, staff=403), "patch_app_preferences"),
     # --- booking: the app frontend's flow (seed 000; api/booking/app_routes.py) --------------------
     ("POST",   "/api/reservations/availability"):              (public(),                  "app_availability"),
     ("POST",   "/api/reservations/hold"):                      (signed_in(201, other=403), "app_hold"),
@@ -114,17 +114,18 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
-    # --- discovery: feed, swipes, preferences (api/discovery/routes.py); userId must be the caller's --
-    ("GET",    "/api/restaurants/discovery"):                     (signed_in(),          None),
-    ("POST",   "/api/restaurants/<restaurant_id>/swipe"):         (signed_in(other=403), "swipe_for_customer"),
-    ("GET",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "customer_preferences"),
-    ("PUT",    "/api/users/<user_id>/preferences"):               (signed_in(other=403), "put_customer_preferences"),
-    # --- the app frontend's favourites (= likes) and stats (issue 14); userId must be the caller's ---
-    ("POST",   "/api/favorites"):                                 (signed_in(201, other=403), "new_favorite"),
-    ("GET",    "/api/favorites/<user_id>"):                       (signed_in(other=403), "customer_favorites"),
-    ("GET",    "/api/favorites/check"):                           (signed_in(other=403), "favorite_query"),
-    ("DELETE", "/api/favorites"):                                 (signed_in(other=403), "favorite_query"),
-    ("GET",    "/api/stats/<user_id>"):                           (signed_in(other=403), "customer_stats"),
+    # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
+    # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
+    ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
+    ("POST",   "/api/restaurants/<restaurant_id>/swipe"): (signed_in(other=403, staff=403), "swipe_for_customer"),
+    ("GET",    "/api/users/<user_id>/preferences"):       (signed_in(other=403, staff=403), "customer_preferences"),
+    ("PUT",    "/api/users/<user_id>/preferences"):       (signed_in(other=403, staff=403), "put_customer_preferences"),
+    # --- the app frontend's favourites (= likes) and stats (issue 14); the customer's and admins' only --
+    ("POST",   "/api/favorites"):                         (signed_in(201, other=403, staff=403), "new_favorite"),
+    ("GET",    "/api/favorites/<user_id>"):               (signed_in(other=403, staff=403), "customer_favorites"),
+    ("GET",    "/api/favorites/check"):                   (signed_in(other=403, staff=403), "favorite_query"),
+    ("DELETE", "/api/favorites"):                         (signed_in(other=403, staff=403), "favorite_query"),
+    ("GET",    "/api/stats/<user_id>"):                   (signed_in(other=403, staff=403), "customer_stats"),
 }
 # fmt: on
 
@@ -442,6 +443,11 @@ def delete_fresh_closure(ctx: Ctx, who: str) -> Req:
 @builder
 def swipe_for_customer(ctx: Ctx, who: str) -> Req:
     return Req(path=_restaurant_path(ctx, "/swipe"), json={"userId": str(ctx.customer.id), "action": "like"})
+
+
+@builder
+def customer_feed(ctx: Ctx, who: str) -> Req:
+    return Req(query={"userId": str(ctx.customer.id)})
 
 
 @builder

@@ -8,7 +8,10 @@
 - `current_account()` is the signed-in user.
 - `ensure_acting_for(user_id, actor)`: seed 000 sends `userId`; it must be the caller unless
   the caller is staff or admin (403 USER_MISMATCH). The app's literal "current_user" and an
-  absent `userId` both mean the caller.
+  absent `userId` both mean the caller. Staff pass only this first gate: the
+  service must then keep them inside their restaurant (`ensure_can_manage_restaurant`).
+- `ensure_self_or_admin(user_id, actor)`: a user's personal data (discovery preferences with
+  the home location, swipes, the feed) is theirs and the admins', never staff's (403 USER_MISMATCH).
 - `ensure_can_manage_restaurant(actor, restaurant_id)`: staff work for their own restaurant.
 - `can_see(actor, owner_id=, restaurant_id=)` / `owned_or_404(obj, actor, code=)`: services
   load a resource by id and pass it through `owned_or_404`. A customer asking for someone
@@ -88,14 +91,27 @@ def current_account(optional: bool = False) -> User | None:
 
 
 def ensure_acting_for(user_id: uuid.UUID | str | None, actor: User) -> uuid.UUID:
-    """The `userId` a seed-000 client sent must be the caller's own, unless the caller is staff."""
+    """The `userId` a seed-000 client sent must be the caller's own, unless the caller is staff.
+
+    Staff acting for a guest must then be held to their own restaurant by the caller
+    (`ensure_can_manage_restaurant`); for personal data use `ensure_self_or_admin`.
+    """
+    return _user_acted_for(user_id, actor, others_allowed=STAFF_ROLES)
+
+
+def ensure_self_or_admin(user_id: uuid.UUID | str | None, actor: User) -> uuid.UUID:
+    """The `userId` must be the caller's own, unless the caller is an admin (staff included: 403)."""
+    return _user_acted_for(user_id, actor, others_allowed=(Role.ADMIN,))
+
+
+def _user_acted_for(user_id: uuid.UUID | str | None, actor: User, *, others_allowed: tuple[Role, ...]) -> uuid.UUID:
     if user_id is None or user_id == CURRENT_USER:
         return actor.id
     try:
         wanted = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
     except ValueError as err:
         raise Forbidden(ErrorCode.USER_MISMATCH, "userId does not match the signed-in user.") from err
-    if wanted != actor.id and actor.role not in STAFF_ROLES:
+    if wanted != actor.id and actor.role not in others_allowed:
         raise Forbidden(ErrorCode.USER_MISMATCH, "userId does not match the signed-in user.")
     return wanted
 

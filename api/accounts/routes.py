@@ -1,19 +1,20 @@
 """Accounts over HTTP: `/api/auth` (sign-up, sign-in, sessions) and `/api/admin/users` (user management).
 
 Sign-in answers an access token in the body and sets the refresh token as an HttpOnly,
-SameSite=Strict cookie on Path=/api/auth; `/refresh` rotates it and `/logout` ends the family.
+SameSite=Strict cookie on Path=/api/auth (`__Secure-refresh_token` when Secure); `/refresh`
+rotates it and `/logout` ends the family. Both check a browser's `Origin` (CSRF).
 Sign-in, sign-up and refresh also set the access token as an HttpOnly, SameSite=Lax cookie on
 Path=/api, which a frontend served from the API's own origin uses instead of the Bearer header.
-Login, register and refresh are rate limited per client IP and (login, register) per email.
+Rate limits: login per client IP (every attempt) and per email (failures only, with a growing
+back-off that a success resets), register and sign-up per IP and per email, refresh per IP.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, after_this_request, current_app, request
+from flask import Response, after_this_request, request
 from flask.views import MethodView
 from flask_jwt_extended import set_access_cookies, unset_access_cookies
 from flask_limiter.util import get_remote_address
@@ -35,35 +36,13 @@ from api.accounts.schemas import (
     UserUpdateSchema,
 )
 from api.extensions import limiter
+from api.ratelimit import RATE_LIMITED, email_key, failed, forget_failures, setting
 from api.schemas import ErrorSchema, pagination
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
 admin_blp = Blueprint(
     "admin_users", __name__, url_prefix="/api/admin/users", description="User management (admins only)"
 )
-
-
-# Limits are callables so that each app reads its own settings (tests build several apps).
-def _login_limit() -> str:
-    return current_app.config["SETTINGS"].ratelimit_login
-
-
-def _register_limit() -> str:
-    return current_app.config["SETTINGS"].ratelimit_register
-
-
-def _refresh_limit() -> str:
-    return current_app.config["SETTINGS"].ratelimit_refresh
-
-
-def _email_key() -> str:
-    """Rate-limit key: the normalised email of the JSON body (hashed: no addresses in Redis or logs)."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str) or not email.strip():
-        return f"ip:{get_remote_address()}"
-    digest = hashlib.sha256(accounts_service.normalise_email(email).encode()).hexdigest()[:32]
-    return f"email:{digest}"
 
 
 def _with_session_cookies(session: accounts_service.SignIn, now: datetime) -> accounts_service.SignIn:
@@ -80,30 +59,39 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_RATE_LIMITED = {"schema": ErrorSchema, "description": "RATE_LIMITED (with Retry-After)"}
+def _cookie_session(cookies: dict[str, Any]) -> str | None:
+    """The refresh token of a cookie-authenticated request whose `Origin`, if any, is ours. :raise 403:"""
+    tokens.ensure_trusted_origin(request.headers.get("Origin"))
+    secure = tokens.refresh_cookie_name() == tokens.SECURE_REFRESH_COOKIE
+    return cookies["secure_refresh_token"] if secure else cookies["refresh_token"]
+
+
+def _client() -> str:
+    """Who is refreshing, for the grace window: the same address and browser (two tabs)."""
+    return f"{get_remote_address()} {request.user_agent.string}"
 
 
 @blp.route("/register", methods=["POST"])
-@limiter.limit(_register_limit, key_func=get_remote_address)
-@limiter.limit(_register_limit, key_func=_email_key)
+@limiter.limit(setting("ratelimit_register"), key_func=get_remote_address)
+@limiter.limit(setting("ratelimit_register"), key_func=email_key)
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="EMAIL_TAKEN")
 @blp.alt_response(422, schema=ErrorSchema, description="WEAK_PASSWORD or VALIDATION_ERROR")
-@blp.alt_response(429, **_RATE_LIMITED)
+@blp.alt_response(429, **RATE_LIMITED)
 def register(body: dict[str, Any]) -> User:
     """Create a customer account."""
     return accounts_service.register_user(**body, now=_now())
 
 
 @blp.route("/signup", methods=["POST"])
-@limiter.limit(_register_limit, key_func=get_remote_address)
-@limiter.limit(_register_limit, key_func=_email_key)
+@limiter.limit(setting("ratelimit_register"), key_func=get_remote_address)
+@limiter.limit(setting("ratelimit_register"), key_func=email_key)
 @blp.arguments(AccountSignupSchema)
 @blp.response(201, SessionSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="EMAIL_TAKEN")
 @blp.alt_response(422, schema=ErrorSchema, description="WEAK_PASSWORD or VALIDATION_ERROR")
-@blp.alt_response(429, **_RATE_LIMITED)
+@blp.alt_response(429, **RATE_LIMITED)
 def signup(body: dict[str, Any]) -> accounts_service.SignIn:
     """Create a customer account and sign in (the app frontend's sign-up)."""
     now = _now()
@@ -111,39 +99,45 @@ def signup(body: dict[str, Any]) -> accounts_service.SignIn:
 
 
 @blp.route("/login", methods=["POST"])
-@limiter.limit(_login_limit, key_func=get_remote_address)
-@limiter.limit(_login_limit, key_func=_email_key)
+@limiter.limit(setting("ratelimit_login_ip"), key_func=get_remote_address)
+@limiter.limit(setting("ratelimit_login"), key_func=email_key, deduct_when=failed)
 @blp.arguments(LoginSchema)
 @blp.response(200, SessionSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="INVALID_CREDENTIALS (also for deactivated accounts)")
-@blp.alt_response(429, **_RATE_LIMITED)
+@blp.alt_response(429, **RATE_LIMITED)
 def login(credentials: dict[str, Any]) -> accounts_service.SignIn:
     """Sign in: an access token in the body, the refresh token in an HttpOnly cookie."""
     now = _now()
-    return _with_session_cookies(accounts_service.sign_in(**credentials, now=now), now)
+    session = accounts_service.sign_in(**credentials, now=now)
+    after_this_request(forget_failures)  # a success ends the back-off of this email
+    return _with_session_cookies(session, now)
 
 
 @blp.route("/refresh", methods=["POST"])
-@limiter.limit(_refresh_limit, key_func=get_remote_address)
+@limiter.limit(setting("ratelimit_refresh"), key_func=get_remote_address)
 @blp.arguments(RefreshCookieSchema, location="cookies")
 @blp.response(200, SessionSchema)
 @blp.alt_response(
     401, schema=ErrorSchema, description="UNAUTHORIZED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED or TOKEN_REUSED"
 )
-@blp.alt_response(429, **_RATE_LIMITED)
+@blp.alt_response(403, schema=ErrorSchema, description="ORIGIN_NOT_ALLOWED")
+@blp.alt_response(429, **RATE_LIMITED)
 def refresh(cookies: dict[str, Any]) -> accounts_service.SignIn:
     """Trade the refresh cookie for a new access token; the cookie is rotated."""
     now = _now()
-    return _with_session_cookies(accounts_service.refresh_session(refresh_token=cookies["refresh_token"], now=now), now)
+    token = _cookie_session(cookies)
+    return _with_session_cookies(accounts_service.refresh_session(refresh_token=token, client=_client(), now=now), now)
 
 
 @blp.route("/logout", methods=["POST"])
 @blp.arguments(RefreshCookieSchema, location="cookies")
 @blp.response(204)
+@blp.alt_response(403, schema=ErrorSchema, description="ORIGIN_NOT_ALLOWED")
 def logout(cookies: dict[str, Any]) -> None:
-    """Sign out: revoke this session's refresh tokens and clear the cookie."""
+    """Sign out: end this session (its refresh and access tokens) and clear the cookie."""
+    token = _cookie_session(cookies)
     after_this_request(_clear_cookie)
-    accounts_service.sign_out(refresh_token=cookies["refresh_token"], now=_now())
+    accounts_service.sign_out(refresh_token=token, now=_now())
 
 
 def _clear_cookie(response: Response) -> Response:

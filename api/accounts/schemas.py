@@ -81,7 +81,13 @@ class RefreshCookieSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     refresh_token = fields.String(
-        load_default=None, metadata={"description": "Opaque refresh token (HttpOnly cookie, Path=/api/auth)"}
+        load_default=None,
+        metadata={"description": "Opaque refresh token (HttpOnly cookie, Path=/api/auth), plain-http development"},
+    )
+    secure_refresh_token = fields.String(
+        data_key="__Secure-refresh_token",
+        load_default=None,
+        metadata={"description": "The same, Secure, as every deployment over https names it"},
     )
 
 

@@ -2,7 +2,10 @@
 
 Refresh tokens rotate on every use and chain into a *family* per sign-in. Presenting a token
 that was already consumed means two parties hold it (a thief, or a replay): the whole family is
-revoked, so the newer token the thief or the victim holds stops working too (RFC 9700 §4.14.2).
+revoked, so the newer token the thief or the victim holds stops working too (RFC 9700 §4.14.2),
+and so do the access tokens issued with the family's tokens. One exception: the same client
+presenting it again within `REFRESH_GRACE_SECONDS` (two tabs refreshing at once) gets the pair
+already issued for it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from api.accounts import tokens
 from api.accounts.models import USERS_EMAIL_UNIQUE, USERS_RESTAURANT_FK, RefreshToken, Role, User
@@ -28,6 +32,9 @@ from api.extensions import db
 logger = logging.getLogger("api.accounts")
 
 PASSWORD_MIN_LENGTH = 10
+# How long after a rotation the same client may present the rotated token again and get the same
+# new pair (two tabs, a retried request) instead of revoking the family.
+REFRESH_GRACE_SECONDS = 5
 
 # A sentinel for "field not sent" in partial updates, where None is a meaningful value.
 UNSET: Any = object()
@@ -160,21 +167,29 @@ def sign_in(*, email: str, password: str, now: datetime) -> SignIn:
     valid = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not valid or not user.is_active:
         raise Unauthorized(ErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
-    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
-    with atomic():
-        if new_hash is not None:
+    if needs_rehash(user.password_hash):
+        new_hash = hash_password(password)
+        with atomic():
             user.password_hash = new_hash
             user.updated_at = now
-        refresh_token, refresh_expires_at = _issue_refresh_token(user_id=user.id, family_id=uuid.uuid4(), now=now)
-    return _session(user, refresh_token, refresh_expires_at)
+    return start_session(user=user, now=now)
 
 
-def refresh_session(*, refresh_token: str | None, now: datetime) -> SignIn:
+def start_session(*, user: User, now: datetime) -> SignIn:
+    """Open a new refresh-token family for a user already authenticated (sign-in), with its first pair."""
+    with atomic():
+        refresh_token, row = _issue_refresh_token(user_id=user.id, family_id=uuid.uuid4(), now=now)
+    return _session(user, refresh_token, row, now=now)
+
+
+def refresh_session(*, refresh_token: str | None, client: str, now: datetime) -> SignIn:
     """Trade a refresh token for a new access token and a rotated refresh token (the old one is consumed).
 
     The token is consumed by one conditional UPDATE (`... WHERE consumed_at IS NULL`): of two
     requests racing with the same token, the second waits for the first's row lock, then finds
-    it consumed and is treated as reuse. Reuse revokes the whole family.
+    it consumed. If the same `client` (address and user agent) consumed it less than
+    `REFRESH_GRACE_SECONDS` ago and the pair it got is still unused, the second gets that same
+    pair; otherwise it is reuse, and reuse revokes the whole family.
 
     :raise 401 UNAUTHORIZED: no token :raise 401 TOKEN_INVALID: unknown token
     :raise 401 TOKEN_REUSED: already consumed (family revoked) :raise 401 TOKEN_REVOKED: signed out,
@@ -183,6 +198,7 @@ def refresh_session(*, refresh_token: str | None, now: datetime) -> SignIn:
     if not refresh_token:
         raise Unauthorized(ErrorCode.UNAUTHORIZED, "No refresh token: sign in.")
     token_hash = tokens.hash_refresh_token(refresh_token)
+    new_token, new_hash = tokens.successor_refresh_token(refresh_token, client=client)
     failure: AppError | None = None
     with atomic():
         consumed = db.session.execute(
@@ -198,18 +214,24 @@ def refresh_session(*, refresh_token: str | None, now: datetime) -> SignIn:
             .execution_options(synchronize_session=False)
         ).one_or_none()
         if consumed is None:
-            failure = _refresh_failure(token_hash, now=now)
+            row = _successor_within_grace(token_hash, new_hash, now=now)
+            if row is None:
+                failure = _refresh_failure(token_hash, now=now)
+            else:
+                user = db.session.get(User, row.user_id)
         else:
             user = db.session.get(User, consumed.user_id)
             if user is None or not user.is_active:
                 _revoke_family(consumed.family_id, now=now)
                 failure = Unauthorized(ErrorCode.TOKEN_REVOKED, "This account is no longer active.")
             else:
-                new_token, expires_at = _issue_refresh_token(user_id=user.id, family_id=consumed.family_id, now=now)
+                _, row = _issue_refresh_token(
+                    user_id=user.id, family_id=consumed.family_id, now=now, token=(new_token, new_hash)
+                )
     # Raised after the commit, so a family revoked on reuse stays revoked.
     if failure is not None:
         raise failure
-    return _session(user, new_token, expires_at)
+    return _session(user, new_token, row, now=now)
 
 
 def sign_out(*, refresh_token: str | None, now: datetime) -> None:
@@ -316,32 +338,52 @@ def ensure_admin(*, email: str, password: str, name: str = "Administrator") -> t
     return user, True
 
 
-def _session(user: User, refresh_token: str, refresh_expires_at: datetime) -> SignIn:
-    access_token, expires_in = tokens.issue_access_token(user)
+def _session(user: User, refresh_token: str, row: RefreshToken, *, now: datetime) -> SignIn:
+    access_token, expires_in = tokens.issue_access_token(user, session=row, now=now)
     return SignIn(
         user=user,
         access_token=access_token,
         expires_in=expires_in,
         refresh_token=refresh_token,
-        refresh_expires_at=refresh_expires_at,
+        refresh_expires_at=row.expires_at,
     )
 
 
-def _issue_refresh_token(*, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
-    """Store the hash of a new refresh token in `family_id` (flush only); return the token and its expiry."""
-    token, token_hash = tokens.new_refresh_token()
-    expires_at = now + timedelta(days=current_app.config["SETTINGS"].jwt_refresh_days)
-    db.session.add(
-        RefreshToken(
-            user_id=user_id,
-            family_id=family_id,
-            token_hash=token_hash,
-            issued_at=now,
-            expires_at=expires_at,
-        )
+def _issue_refresh_token(
+    *, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime, token: tuple[str, str] | None = None
+) -> tuple[str, RefreshToken]:
+    """Store the hash of a refresh token (`token`, else a random one) in `family_id` (flush only)."""
+    token, token_hash = token or tokens.new_refresh_token()
+    row = RefreshToken(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        family_id=family_id,
+        token_hash=token_hash,
+        issued_at=now,
+        expires_at=now + timedelta(days=current_app.config["SETTINGS"].jwt_refresh_days),
     )
+    db.session.add(row)
     db.session.flush()
-    return token, expires_at
+    return token, row
+
+
+def _successor_within_grace(token_hash: str, successor_hash: str, *, now: datetime) -> RefreshToken | None:
+    """The unused successor this client was given for `token_hash`, if that rotation is under the grace window."""
+    consumed = aliased(RefreshToken)
+    return db.session.scalar(
+        select(RefreshToken)
+        .join(consumed, consumed.family_id == RefreshToken.family_id)
+        .where(
+            consumed.token_hash == token_hash,
+            consumed.revoked_at.is_(None),
+            consumed.consumed_at > now - timedelta(seconds=REFRESH_GRACE_SECONDS),
+            RefreshToken.token_hash == successor_hash,
+            RefreshToken.consumed_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .execution_options(populate_existing=True)
+    )
 
 
 def _refresh_failure(token_hash: str, *, now: datetime) -> AppError:

@@ -30,7 +30,9 @@ from api.booking.app_schemas import (
     AppUserReservationsQuerySchema,
 )
 from api.booking.routes import blp
+from api.extensions import limiter
 from api.idempotency.decorator import idempotent
+from api.ratelimit import RATE_LIMITED, setting, user_key
 from api.schemas import ErrorSchema
 
 
@@ -50,6 +52,7 @@ def app_availability(args: dict[str, Any]) -> holds.DayAvailability:
 
 @blp.route("/hold", methods=["POST"])
 @auth_required()
+@limiter.limit(setting("ratelimit_hold"), key_func=user_key)  # below auth_required: the key is the user
 @idempotent(answer_in_transaction=True)
 @blp.arguments(AppHoldCreateSchema)
 @blp.response(201, AppHoldCreatedSchema)
@@ -57,6 +60,7 @@ def app_availability(args: dict[str, Any]) -> holds.DayAvailability:
 @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
 @blp.alt_response(409, schema=ErrorSchema, description="ACTIVE_HOLD_EXISTS, FULLY_BOOKED, RACE_LOST")
 @blp.alt_response(422, schema=ErrorSchema, description="BAD_TIME, BAD_GUESTS, IDEMPOTENCY_KEY_REUSED")
+@blp.alt_response(429, **RATE_LIMITED)
 @blp.alt_response(503, schema=ErrorSchema, description="LOCK_TIMEOUT")
 def app_create_hold(args: dict[str, Any]) -> holds.HoldCreated:
     """Hold a table for 10 minutes while the guest pays the deposit."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -28,33 +27,27 @@ from api.booking.schemas import (
 )
 from api.extensions import limiter
 from api.idempotency.decorator import idempotent
+from api.ratelimit import RATE_LIMITED, email_key, setting
 from api.schemas import ErrorSchema
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/reservations", description="Reservations and holds")
-
-
-# A callable, so that each app reads its own settings (tests build several apps).
-def _booking_limit() -> str:
-    return current_app.config["SETTINGS"].ratelimit_booking
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_RATE_LIMITED = {"schema": ErrorSchema, "description": "RATE_LIMITED (with Retry-After)"}
-
-
 @blp.route("")
 class Reservations(MethodView):
-    @limiter.limit(_booking_limit)
+    @limiter.limit(setting("ratelimit_booking"))
+    @limiter.limit(setting("ratelimit_booking_email"), key_func=email_key)
     @idempotent(answer_in_transaction=True)
     @blp.arguments(ReservationCreateSchema)
     @blp.response(201, ReservationCreatedSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND (the default restaurant is missing)")
     @blp.alt_response(409, schema=ErrorSchema, description="FULLY_BOOKED or RACE_LOST")
     @blp.alt_response(422, schema=ErrorSchema, description="BAD_TIME, BAD_GUESTS, BAD_EMAIL or VALIDATION_ERROR")
-    @blp.alt_response(429, **_RATE_LIMITED)
+    @blp.alt_response(429, **RATE_LIMITED)
     @blp.alt_response(503, schema=ErrorSchema, description="LOCK_TIMEOUT (retry after a second)")
     def post(self, body: dict[str, Any]) -> Any:
         """Book a table: the time rounds down to its slot, the smallest free table that seats the party is taken."""

@@ -3,8 +3,8 @@ FoodTok app's views of the same data: its profile and preferences (`/api/auth/pr
 `/api/auth/preferences`) and its favourites (`/api/favorites`, which are like-swipes).
 
 Every route needs a signed-in user. A `userId` (query, body or path) must be the caller's
-own unless the caller is staff or admin: 403 USER_MISMATCH otherwise (DESIGN's rule for the
-seed's `userId` fields, applied to the preferences path as well, so one rule holds here).
+own unless the caller is an admin: 403 USER_MISMATCH otherwise, staff included, whatever their
+restaurant (preferences hold a home location; swipes and the feed are the customer's alone).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
 
 from api.accounts import service as accounts_service
-from api.accounts.authz import ensure_acting_for
+from api.accounts.authz import ensure_self_or_admin
 from api.accounts.models import User
 from api.db import atomic
 from api.discovery.models import DEFAULT_MAX_DISTANCE_MILES, Swipe, SwipeAction, UserPreferences
@@ -101,7 +101,7 @@ class FeedEntry:
 
 def get_preferences(*, actor: User, user_id: uuid.UUID | str | None) -> Preferences:
     """A user's preferences (defaults when never set). :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     _ensure_user(owner, actor)
     return load_preferences(user_id=owner)
 
@@ -110,7 +110,7 @@ def replace_preferences(
     *, actor: User, user_id: uuid.UUID | str | None, preferences: dict[str, Any], now: datetime
 ) -> Preferences:
     """Replace a user's preferences (an upsert). :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     home = preferences.get("home_location")
     values = {
         "user_id": owner,
@@ -162,7 +162,7 @@ def load_preferences(*, user_id: uuid.UUID) -> Preferences:
 
 
 def _ensure_user(user_id: uuid.UUID, actor: User) -> None:
-    # Only staff can name someone else (ensure_acting_for); tell them when that user does not exist.
+    # Only admins can name someone else (ensure_self_or_admin); tell them when that user does not exist.
     if user_id != actor.id and db.session.get(User, user_id) is None:
         raise NotFound(ErrorCode.USER_NOT_FOUND, "No user has this id.")
 
@@ -185,7 +185,7 @@ def record_swipe(
     stored one (a delayed retry) does not overwrite it. A like from the app's favourites carries
     the match score it was shown with. :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND, USER_NOT_FOUND.
     """
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     action = SwipeAction(action)
     with atomic():
         restaurant = restaurants_service.get_restaurant(restaurant_id=restaurant_id)
@@ -255,7 +255,7 @@ def app_preferences(user_id: uuid.UUID) -> dict[str, Any]:
 
 def get_profile(*, actor: User, user_id: uuid.UUID | str | None) -> User:
     """The app's profile read. :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
-    return accounts_service.get_user(user_id=ensure_acting_for(user_id, actor))
+    return accounts_service.get_user(user_id=ensure_self_or_admin(user_id, actor))
 
 
 def update_app_preferences(
@@ -267,7 +267,7 @@ def update_app_preferences(
     range "$$" accepts $ and $$ ("$$$$": no filter); `favoriteRestaurants` is not written here
     (favourites are likes: `POST /api/favorites`). :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND.
     """
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     with atomic():
         user = accounts_service.get_user(user_id=owner)
         current = load_preferences(user_id=owner)
@@ -329,7 +329,7 @@ def add_favorite(
 
 def list_favorites(*, actor: User, user_id: uuid.UUID | str | None, limit: int) -> list[Favorite]:
     """The user's likes, latest first. :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND."""
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     _ensure_user(owner, actor)
     rows = db.session.execute(
         select(Swipe, Restaurant)
@@ -346,7 +346,7 @@ def list_favorites(*, actor: User, user_id: uuid.UUID | str | None, limit: int) 
 
 def is_favorite(*, actor: User, user_id: uuid.UUID | str | None, restaurant_id: str) -> bool:
     """Whether the user liked the restaurant. :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND."""
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     restaurant = restaurants_service.get_restaurant(restaurant_id=restaurant_id)
     action = db.session.scalar(select(Swipe.action).where(Swipe.user_id == owner, Swipe.restaurant_id == restaurant.id))
     return action == SwipeAction.LIKE
@@ -357,7 +357,7 @@ def remove_favorite(*, actor: User, user_id: uuid.UUID | str | None, restaurant_
 
     :raise 403: USER_MISMATCH. :raise 404: RESTAURANT_NOT_FOUND.
     """
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     with atomic():
         restaurant = restaurants_service.get_restaurant(restaurant_id=restaurant_id)
         result = db.session.execute(
@@ -378,7 +378,7 @@ def get_feed(*, actor: User, user_id: uuid.UUID | str | None, limit: int) -> lis
 
     :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND.
     """
-    owner = ensure_acting_for(user_id, actor)
+    owner = ensure_self_or_admin(user_id, actor)
     _ensure_user(owner, actor)
     preferences = load_preferences(user_id=owner)
     affinity = load_affinity(user_id=owner)

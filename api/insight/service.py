@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from api.accounts import service as accounts_service
-from api.accounts.authz import ensure_acting_for
+from api.accounts.authz import ensure_self_or_admin
 from api.accounts.models import RefreshToken, User
 from api.booking.models import Reservation, ReservationStatus
 from api.discovery.models import Swipe, SwipeAction
@@ -36,7 +36,7 @@ def user_stats(*, actor: User, user_id: uuid.UUID | str | None, now: datetime) -
 
     :raise 403: USER_MISMATCH. :raise 404: USER_NOT_FOUND.
     """
-    user = accounts_service.get_user(user_id=ensure_acting_for(user_id, actor))
+    user = accounts_service.get_user(user_id=ensure_self_or_admin(user_id, actor))
     liked = select(Swipe.restaurant_id, Swipe.updated_at).where(
         Swipe.user_id == user.id, Swipe.action == SwipeAction.LIKE
     )

@@ -21,20 +21,20 @@ from api.extensions import db
 FIXTURE_PASSWORD = "correct horse battery staple"
 
 
-def refresh_cookie(response: TestResponse) -> dict[str, object]:
+def refresh_cookie(response: TestResponse, name: str = REFRESH_COOKIE) -> dict[str, object]:
     """The refresh cookie a response sets: its value and attributes (`httponly`/`secure` are booleans)."""
     for header in response.headers.getlist("Set-Cookie"):
         jar: SimpleCookie = SimpleCookie()
         jar.load(header)
-        if REFRESH_COOKIE in jar:
-            morsel = jar[REFRESH_COOKIE]
+        if name in jar:
+            morsel = jar[name]
             return {"value": morsel.value, **{key: value for key, value in morsel.items()}}
-    raise AssertionError(f"no {REFRESH_COOKIE} cookie in {response.headers.getlist('Set-Cookie')}")
+    raise AssertionError(f"no {name} cookie in {response.headers.getlist('Set-Cookie')}")
 
 
-def present_refresh_token(client: FlaskClient, token: str) -> None:
+def present_refresh_token(client: FlaskClient, token: str, name: str = REFRESH_COOKIE) -> None:
     """Put `token` in the client's cookie jar, as a browser holding it would send it."""
-    client.set_cookie(REFRESH_COOKIE, token, path=REFRESH_COOKIE_PATH)
+    client.set_cookie(name, token, path=REFRESH_COOKIE_PATH)
 
 
 def login(client: FlaskClient, email: str, password: str = FIXTURE_PASSWORD) -> TestResponse:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from api.accounts.models import RefreshToken, User
-from api.accounts.tokens import REFRESH_COOKIE_PATH, hash_refresh_token
+from api.accounts.tokens import REFRESH_COOKIE_PATH, SECURE_REFRESH_COOKIE, hash_refresh_token
+from api.config import Settings
 from api.extensions import db
 from tests.accounts.conftest import FIXTURE_PASSWORD, login, present_refresh_token, refresh_cookie
 
@@ -55,16 +57,25 @@ def test_register_login_me_refresh_reuse_logout(client):
     assert second["value"] != first["value"]
     assert client.get("/api/auth/me", headers=bearer(refreshed["accessToken"])).status_code == 200
 
-    # the old token again: reuse, the whole family is revoked...
+    # the old token again from the same browser within seconds (a second tab): the same pair
     present_refresh_token(client, first["value"])
     response = client.post("/api/auth/refresh")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["accessToken"] == refreshed["accessToken"]
+    assert refresh_cookie(response)["value"] == second["value"]
+
+    # the old token from another client: reuse, the whole family is revoked...
+    present_refresh_token(client, first["value"])
+    response = client.post("/api/auth/refresh", headers={"User-Agent": "somebody else"})
     assert (response.status_code, response.get_json()["code"]) == (401, "TOKEN_REUSED")
     family = db.session.scalars(select(RefreshToken).join(User).where(User.email == "ada.lovelace@example.com")).all()
     assert len(family) == 2 and all(token.revoked_at is not None for token in family)
 
-    # ...so the newer token stops working too
+    # ...so the newer refresh token stops working too, and the access token issued with it at once
     present_refresh_token(client, second["value"])
     response = client.post("/api/auth/refresh")
+    assert (response.status_code, response.get_json()["code"]) == (401, "TOKEN_REVOKED")
+    response = client.get("/api/auth/me", headers=bearer(refreshed["accessToken"]))
     assert (response.status_code, response.get_json()["code"]) == (401, "TOKEN_REVOKED")
 
     # a new sign-in starts a new family; logout ends it and clears the cookie
@@ -78,6 +89,20 @@ def test_register_login_me_refresh_reuse_logout(client):
     present_refresh_token(client, third["value"])
     response = client.post("/api/auth/refresh")
     assert (response.status_code, response.get_json()["code"]) == (401, "TOKEN_REVOKED")
+
+
+def test_access_token_is_refused_right_after_logout(client, customer):
+    response = login(client, customer.email)
+    access = response.get_json()["accessToken"]
+    assert client.get("/api/auth/me", headers=bearer(access)).status_code == 200
+
+    assert client.post("/api/auth/logout").status_code == 204
+
+    response = client.get("/api/auth/me", headers=bearer(access))
+    assert (response.status_code, response.get_json()["code"]) == (401, "TOKEN_REVOKED")
+    # another session of the same user (another device) is untouched
+    other_device = login(client, customer.email).get_json()["accessToken"]
+    assert client.get("/api/auth/me", headers=bearer(other_device)).status_code == 200
 
 
 def test_refresh_tokens_are_stored_only_as_sha256_hashes(client, customer):
@@ -164,11 +189,49 @@ def test_logout_without_a_cookie_is_fine(client):
     assert response.status_code == 204
 
 
-def test_cookie_is_secure_unless_settings_say_local_http(make_app, customer):
+def test_secure_cookie_is_secure_prefixed_and_the_only_one_read(make_app, customer):
     app = make_app(refresh_cookie_secure=True)
-    response = login(app.test_client(), customer.email)
+    client = app.test_client()
+    response = login(client, customer.email)
     assert response.status_code == 200
-    assert refresh_cookie(response)["secure"] is True
+    cookie = refresh_cookie(response, SECURE_REFRESH_COOKIE)
+    assert cookie["secure"] is True and cookie["httponly"] is True and cookie["path"] == REFRESH_COOKIE_PATH
+
+    # an unprefixed cookie (one a network attacker or a sibling subdomain could plant) is not read
+    bare = app.test_client()
+    present_refresh_token(bare, str(cookie["value"]))
+    response = bare.post("/api/auth/refresh", base_url="https://localhost")
+    assert (response.status_code, response.get_json()["code"]) == (401, "UNAUTHORIZED")
+
+    present_refresh_token(client, str(cookie["value"]), SECURE_REFRESH_COOKIE)
+    response = client.post("/api/auth/refresh", base_url="https://localhost")
+    assert response.status_code == 200, response.get_json()
+    assert refresh_cookie(response, SECURE_REFRESH_COOKIE)["value"] != cookie["value"]
+
+
+def test_production_refuses_a_refresh_cookie_without_secure():
+    settings = {"ENV": "production", "JWT_SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql+psycopg2:///x"}
+    with pytest.raises(RuntimeError, match="REFRESH_COOKIE_SECURE"):
+        Settings.from_env({**settings, "REFRESH_COOKIE_SECURE": "false"})
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://localhost:8001"])
+def test_refresh_and_logout_refuse_a_foreign_origin(client, customer, origin):
+    token = refresh_cookie(login(client, customer.email))["value"]
+    for path in ("/api/auth/refresh", "/api/auth/logout"):
+        present_refresh_token(client, token)
+        response = client.post(path, headers={"Origin": origin})
+        assert (response.status_code, response.get_json()["code"]) == (403, "ORIGIN_NOT_ALLOWED"), path
+    # the session is untouched: our own page (PUBLIC_BASE_URL) refreshes it
+    response = client.post("/api/auth/refresh", headers={"Origin": "http://localhost:8000"})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_cors_origins_may_refresh_too(make_app, customer):
+    client = make_app(cors_origins="https://app.example.com, https://admin.example.com/").test_client()
+    login(client, customer.email)
+    response = client.post("/api/auth/refresh", headers={"Origin": "https://admin.example.com"})
+    assert response.status_code == 200, response.get_json()
 
 
 def test_me_requires_a_token(client):

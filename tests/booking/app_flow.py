@@ -170,7 +170,7 @@ def seed_live_database(
     """Commit restaurants and `users` customers (with access tokens) into a committing database."""
     from argon2 import PasswordHasher
 
-    from api.accounts.tokens import issue_access_token
+    from tests.conftest import session_token
 
     live = make_app(database_url=database_url)
     password_hash = PasswordHasher().hash("correct horse battery staple")
@@ -186,7 +186,7 @@ def seed_live_database(
             "restaurant_id": str(made[0].id),
             "restaurant_ids": [str(r.id) for r in made],
             "day": future_day(made[0], 7),
-            "users": [(str(u.id), {"Authorization": f"Bearer {issue_access_token(u)[0]}"}) for u in accounts],
+            "users": [(str(u.id), {"Authorization": f"Bearer {session_token(u)}"}) for u in accounts],
         }
         db.session.remove()
     return seeded

@@ -21,11 +21,10 @@ from argon2 import PasswordHasher
 
 from api import faults
 from api.accounts.models import User
-from api.accounts.tokens import issue_access_token
 from api.booking import checkout, holds
 from api.extensions import db
 from tests.booking.app_flow import app_restaurant, confirm_body, future_day, hold_body, money_state
-from tests.conftest import TEST_SETTINGS
+from tests.conftest import TEST_SETTINGS, session_token
 from tests.support.live_server import gunicorn_server
 
 WEDNESDAY = date(2026, 3, 11)  # the `now` fixture is Monday 2 March 2026, 15:00 UTC
@@ -90,7 +89,7 @@ def test_a_gunicorn_worker_killed_mid_confirmation_is_repaired(point, committing
         guest = User(email=f"crash-{uuid.uuid4().hex[:8]}@example.com", password_hash=PasswordHasher().hash("x" * 12))
         db.session.add(guest)
         db.session.commit()
-        token, _ = issue_access_token(guest)
+        token = session_token(guest)
         day = future_day(restaurant, 7)
         hold_request = hold_body(restaurant, guest, day)
     headers = {"Authorization": f"Bearer {token}"}

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from api.accounts.models import Role
 from api.booking import reservations
+from tests.booking.app_flow import app_restaurant, future_day, hold_body
 from tests.booking.helpers import build_restaurant, local, upcoming_service_day, utc_z
 
 DAY = upcoming_service_day()
@@ -188,9 +189,52 @@ def test_booking_is_rate_limited_per_ip(app, make_app, cafe):
     assert int(response.headers["Retry-After"]) > 0
     # Another client address has its own budget; the listing is not limited by the booking limit.
     other = limited.post(
-        "/api/reservations", json=reservation_body(local(DAY, 20)), environ_base={"REMOTE_ADDR": "10.0.0.9"}
+        "/api/reservations",
+        json=reservation_body(local(DAY, 20), email="sam@example.com"),
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
     )
     assert other.status_code == 201
+
+
+def test_booking_is_rate_limited_per_email_whatever_the_address(app, make_app, cafe):
+    limited = make_app(ratelimit_enabled=True, ratelimit_booking_email="2 per hour").test_client()
+    for attempt, hour in enumerate((19, 20)):
+        response = limited.post(
+            "/api/reservations",
+            json=reservation_body(local(DAY, hour)),
+            environ_base={"REMOTE_ADDR": f"10.1.0.{attempt}"},
+        )
+        assert response.status_code == 201, response.get_json()
+    response = limited.post(
+        "/api/reservations",
+        json=reservation_body(local(DAY, 21), email=" ALEX@example.com"),
+        environ_base={"REMOTE_ADDR": "10.1.0.9"},
+    )
+    assert_error(response, 429, "RATE_LIMITED")
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+    assert (response.headers["X-RateLimit-Limit"], response.headers["X-RateLimit-Remaining"]) == ("2", "0")
+
+
+def test_holds_are_rate_limited_per_user(app, make_app, customer, other_customer, auth_headers):
+    """60 holds by one user used to pass; now the user's budget runs out (whatever the answers were)."""
+    restaurant = app_restaurant()
+    day = future_day(restaurant, 7)
+    limited = make_app(ratelimit_enabled=True, ratelimit_hold="3 per minute").test_client()
+    headers = auth_headers(customer)
+    statuses = [
+        limited.post("/api/reservations/hold", json=hold_body(restaurant, customer, day), headers=headers).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [201, 409, 409]  # one active hold per user; the refusals count too
+    response = limited.post("/api/reservations/hold", json=hold_body(restaurant, customer, day), headers=headers)
+    assert_error(response, 429, "RATE_LIMITED")
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert (response.headers["X-RateLimit-Limit"], response.headers["X-RateLimit-Remaining"]) == ("3", "0")
+    # the budget is the user's, not the address's
+    other = limited.post(
+        "/api/reservations/hold", json=hold_body(restaurant, other_customer, day), headers=auth_headers(other_customer)
+    )
+    assert other.status_code == 201, other.get_json()
 
 
 # ---------------------------------------------------------------- staff listing

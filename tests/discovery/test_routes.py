@@ -95,15 +95,31 @@ def test_feed_for_another_user_is_user_mismatch(client, customer, other_customer
     assert response.get_json()["code"] == "USER_MISMATCH"
 
 
-def test_staff_may_read_a_users_feed(client, make_user, customer, auth_headers):
+def test_admin_may_read_a_users_feed(client, admin, customer, auth_headers):
     make_restaurant()
-    staff = make_user(Role.STAFF, "feed-staff@example.com")
 
-    response = client.get(f"/api/restaurants/discovery?userId={customer.id}", headers=auth_headers(staff))
-    unknown = client.get(f"/api/restaurants/discovery?userId={uuid.uuid4()}", headers=auth_headers(staff))
+    response = client.get(f"/api/restaurants/discovery?userId={customer.id}", headers=auth_headers(admin))
+    unknown = client.get(f"/api/restaurants/discovery?userId={uuid.uuid4()}", headers=auth_headers(admin))
 
     assert response.status_code == 200 and len(response.get_json()) == 1
     assert unknown.status_code == 404 and unknown.get_json()["code"] == "USER_NOT_FOUND"
+
+
+def test_staff_never_act_on_a_customers_discovery_data(client, make_user, customer, auth_headers):
+    """Preferences (home included), swipes and the feed are the customer's and the admins', not staff's."""
+    restaurant = make_restaurant()
+    staff = auth_headers(make_user(Role.STAFF, "feed-staff@example.com", restaurant_id=restaurant.id))
+    prefs = f"/api/users/{customer.id}/preferences"
+    like = {"userId": str(customer.id), "action": "like"}
+
+    answers = [
+        client.get(f"/api/restaurants/discovery?userId={customer.id}", headers=staff),
+        client.get(prefs, headers=staff),
+        client.put(prefs, json={"cuisines": ["Thai"]}, headers=staff),
+        client.post(f"/api/restaurants/{restaurant.id}/swipe", json=like, headers=staff),
+    ]
+
+    assert [(r.status_code, r.get_json()["code"]) for r in answers] == [(403, "USER_MISMATCH")] * 4
 
 
 @pytest.mark.parametrize("limit", ["0", "51", "x"])

@@ -16,8 +16,8 @@ from typing import Any
 from flask_jwt_extended import create_access_token
 
 from api.accounts.models import Role, User
-from api.accounts.tokens import issue_access_token
 from api.extensions import db
+from tests.conftest import session_token
 
 # The callers every route is tried with, in this order.
 ANONYMOUS = "anonymous"  # no Authorization header
@@ -151,7 +151,7 @@ def persona_headers(ctx: Ctx, who: str) -> dict[str, str]:
         )
         return {"Authorization": f"Bearer {token}"}
     if who == TAMPERED:
-        token, _ = issue_access_token(ctx.customer)
+        token = session_token(ctx.customer)
         header, payload, signature = token.split(".")
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         claims.update(sub=str(ctx.admin.id), role=Role.ADMIN)
@@ -159,8 +159,7 @@ def persona_headers(ctx: Ctx, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {header}.{forged}.{signature}"}
     user = ctx.user(who)
     assert user is not None
-    token, _ = issue_access_token(user)
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {session_token(user)}"}
 
 
 def matches(expected: Expected, status: int) -> bool:
