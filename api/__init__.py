@@ -66,7 +66,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "JWT_TOKEN_LOCATION": ["headers", "cookies"],
         "JWT_ACCESS_COOKIE_PATH": "/api",
         "JWT_COOKIE_SAMESITE": "Lax",
-        "JWT_COOKIE_SECURE": settings.env == "production" or settings.refresh_cookie_secure,
+        "JWT_COOKIE_SECURE": settings.refresh_cookie_secure,  # production refuses false (config.py)
         "JWT_ENCODE_ISSUER": settings.jwt_issuer,
         "JWT_DECODE_ISSUER": settings.jwt_issuer,
         "JWT_ENCODE_AUDIENCE": settings.jwt_audience,

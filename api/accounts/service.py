@@ -150,9 +150,7 @@ def sign_up(*, email: str, password: str, first_name: str = "", last_name: str =
     :raise 422 WEAK_PASSWORD: :raise 409 EMAIL_TAKEN:
     """
     user = register_user(email=email, password=password, name=join_name(first_name, last_name), now=now)
-    with atomic():
-        refresh_token, refresh_expires_at = _issue_refresh_token(user_id=user.id, family_id=uuid.uuid4(), now=now)
-    return _session(user, refresh_token, refresh_expires_at)
+    return start_session(user=user, now=now)
 
 
 def sign_in(*, email: str, password: str, now: datetime) -> SignIn:

@@ -199,8 +199,10 @@ def test_signup_and_login_answer_the_user_and_set_the_access_cookie(client, sign
 
 
 def test_the_access_cookie_is_secure_in_production(make_app):
-    app = make_app(env="production", database_url="postgresql+psycopg2://x@127.0.0.1/x", refresh_cookie_secure=False)
-    assert app.config["JWT_COOKIE_SECURE"] is True
+    production = {"env": "production", "database_url": "postgresql+psycopg2://x@127.0.0.1/x"}
+    assert make_app(**production, refresh_cookie_secure=True).config["JWT_COOKIE_SECURE"] is True
+    with pytest.raises(RuntimeError, match="REFRESH_COOKIE_SECURE"):
+        make_app(**production, refresh_cookie_secure=False)
 
 
 def test_the_cookie_alone_signs_the_client_in(client, signed_up, restaurant):
