@@ -168,6 +168,9 @@ def _luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def looks_like_card_number(text: str) -> bool:
     """True when `text` holds 13 to 19 digits (spaced or dashed allowed) that pass the Luhn check."""
     for match in _PAN_CANDIDATE.finditer(text):
@@ -193,8 +196,8 @@ def reject_raw_card_data(obj: Any, *, path: str = "") -> None:
     elif isinstance(obj, (list, tuple)):
         for index, value in enumerate(obj):
             reject_raw_card_data(value, path=f"{path}[{index}]")
-    elif isinstance(obj, bool):
-        return
+    elif isinstance(obj, bool) or (isinstance(obj, str) and _UUID.fullmatch(obj.strip())):
+        return  # an id: its digit runs can pass the Luhn check, but no card number has this shape
     elif isinstance(obj, (str, int)) and looks_like_card_number(str(obj)):
         raise _raw_card_error(path or "body")
 
