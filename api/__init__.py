@@ -168,10 +168,12 @@ def register_domain_hooks() -> None:
 
 def register_background_work() -> None:
     """Each domain registers its outbox handlers and periodic jobs (the worker imports no domain)."""
+    from api import mail
     from api.accounts import service as accounts_service
     from api.booking import lifecycle, notifications
     from api.outbox.service import register_periodic
 
+    mail.register()
     notifications.register()
     register_periodic("complete-finished-reservations", 60, lifecycle.complete_finished_reservations)
     register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))

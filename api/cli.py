@@ -65,9 +65,8 @@ def worker_command(once: bool, poll: float) -> None:
     from api.outbox import worker
 
     if once:
-        now = datetime.now(UTC)
-        worker.run_periodic(now=now, last_runs={})
-        click.echo(f"handled {worker.run_once(now=now)} message(s)")
+        worker.run_periodic(now=datetime.now(UTC))
+        click.echo(f"handled {worker.run_once()} message(s)")
         return
     stopping = False
 

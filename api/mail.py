@@ -1,6 +1,8 @@
-"""Sending one email over SMTP (HTML with a plain-text alternative).
+"""Email through the outbox: one `email.send` message per email, sent over SMTP by the worker.
 
-Only the outbox worker calls this: mail never goes out while a request's transaction is open.
+Domains render their emails and `enqueue_email(...)` them; the worker's `deliver` handler sends
+each one on its own lease, so a failure on one email (SMTP down) never resends another, and mail
+never goes out while a request's transaction is open.
 """
 
 from __future__ import annotations
@@ -8,8 +10,30 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
+
+from flask import current_app
 
 from api.config import Settings
+from api.outbox import service as outbox_service
+
+EMAIL_SEND = "email.send"
+# Far below the outbox lease (api/outbox/worker.py), so a slow send never outlives its claim.
+SMTP_TIMEOUT_SECONDS = 10
+
+
+def enqueue_email(*, to: str, subject: str, text: str, html: str, message_key: str) -> None:
+    """Queue one email in the caller's transaction."""
+    outbox_service.enqueue(EMAIL_SEND, to=to, subject=subject, text=text, html=html, message_key=message_key)
+
+
+def deliver(payload: dict[str, Any]) -> None:
+    """The worker's handler for `email.send`: send the one email the message holds."""
+    send_email(settings=current_app.config["SETTINGS"], **payload)
+
+
+def register() -> None:
+    outbox_service.register_handler(EMAIL_SEND, deliver)
 
 
 def send_email(*, settings: Settings, to: str, subject: str, text: str, html: str, message_key: str) -> None:
@@ -25,7 +49,7 @@ def send_email(*, settings: Settings, to: str, subject: str, text: str, html: st
     message["Message-ID"] = make_msgid(idstring=message_key.replace(":", "."), domain="seatkeeper")
     message.set_content(text)
     message.add_alternative(html, subtype="html")
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
         if settings.smtp_use_tls:
             smtp.starttls()
         if settings.smtp_username:

@@ -1,8 +1,12 @@
-"""Emails about reservations, sent by the outbox worker (never inside a request).
+"""Emails about reservations, written by the outbox worker (never inside a request).
 
 Message kinds:
 - `reservation.confirmed` {reservation_id}: confirmation to the guest, notice to the restaurant.
 - `reservation.cancelled` {reservation_id}: cancellation (with any refund) to the guest.
+
+Each handler renders its emails and queues one `email.send` message per email in one transaction
+(api/mail.py), so each email is sent, and retried, on its own: SMTP failing between the guest's
+email and the restaurant's never sends the guest's twice.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from flask import current_app, render_template
 
 from api.accounts.models import User
 from api.booking.models import Customer, Reservation
+from api.db import atomic
 from api.extensions import db
-from api.mail import send_email
+from api.mail import enqueue_email
 from api.outbox import service as outbox_service
 
 RESERVATION_CONFIRMED = "reservation.confirmed"
@@ -52,8 +57,7 @@ def _context(reservation: Reservation) -> dict[str, Any]:
 def _send(template: str, *, to: str, subject: str, context: dict[str, Any], key: str) -> None:
     if not to:
         return
-    send_email(
-        settings=current_app.config["SETTINGS"],
+    enqueue_email(
         to=to,
         subject=subject,
         text=render_template(f"email/{template}.txt", **context),
@@ -63,9 +67,13 @@ def _send(template: str, *, to: str, subject: str, context: dict[str, Any], key:
 
 
 def send_confirmation(payload: dict[str, Any]) -> None:
-    reservation = db.session.get(Reservation, uuid.UUID(payload["reservation_id"]))
-    if reservation is None:
-        return
+    with atomic():
+        reservation = db.session.get(Reservation, uuid.UUID(payload["reservation_id"]))
+        if reservation is not None:
+            _queue_confirmation(reservation)
+
+
+def _queue_confirmation(reservation: Reservation) -> None:
     context = _context(reservation)
     name = reservation.restaurant.name
     _send(
@@ -86,9 +94,13 @@ def send_confirmation(payload: dict[str, Any]) -> None:
 
 
 def send_cancellation(payload: dict[str, Any]) -> None:
-    reservation = db.session.get(Reservation, uuid.UUID(payload["reservation_id"]))
-    if reservation is None:
-        return
+    with atomic():
+        reservation = db.session.get(Reservation, uuid.UUID(payload["reservation_id"]))
+        if reservation is not None:
+            _queue_cancellation(reservation)
+
+
+def _queue_cancellation(reservation: Reservation) -> None:
     context = _context(reservation)
     _send(
         "reservation_cancelled",

@@ -1,4 +1,5 @@
-"""The outbox: messages written in the same transaction as the change they report."""
+"""The outbox: messages written in the same transaction as the change they report, and the
+periodic jobs' last runs (one row per job, claimed by one worker per interval)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ class OutboxMessage(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PeriodicJobRun(Base):
+    """When a periodic job was last started: a worker that moves `last_run_at` forward runs the job.
+
+    Claiming is one conditional upsert, so across any number of workers a job starts once per interval.
+    """
+
+    __tablename__ = "periodic_jobs"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

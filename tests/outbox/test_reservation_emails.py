@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -56,7 +56,7 @@ def test_confirmation_reaches_guest_and_restaurant_once(mail_app):
     app, inbox = mail_app
     with app.app_context():
         code = book_and_enqueue(notifications.RESERVATION_CONFIRMED)
-        assert worker.run_once() == 1
+        assert worker.run_once() == 3  # the confirmation queues two emails, each then sent on its own
         assert worker.run_once() == 0
 
     [guest_mail] = inbox.to("ada@example.com")
@@ -71,6 +71,26 @@ def test_confirmation_reaches_guest_and_restaurant_once(mail_app):
     assert "<strong>" in parts["text/html"]
     [host_mail] = inbox.to("host@cafefausse.example")
     assert "Ada" in host_mail.get_payload()[0].get_payload(decode=True).decode()
+
+
+def test_an_email_that_fails_is_retried_alone_and_the_others_are_not_resent(mail_app):
+    app, inbox = mail_app
+
+    async def refuse_the_restaurant(server, session, envelope, address, rcpt_options):
+        if address.startswith("host@"):
+            return "451 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    inbox.handle_RCPT = refuse_the_restaurant
+    with app.app_context():
+        book_and_enqueue(notifications.RESERVATION_CONFIRMED)
+        assert worker.run_once() == 3
+        del inbox.handle_RCPT
+        assert worker.run_once(now=datetime.now(UTC) + timedelta(minutes=1)) == 1, "only the failed email is due"
+
+    assert len(inbox.to("ada@example.com")) == 1
+    assert len(inbox.to("host@cafefausse.example")) == 1
 
 
 def test_cancellation_email(mail_app):

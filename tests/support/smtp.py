@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import threading
 from collections.abc import Iterator
@@ -28,10 +29,23 @@ class Inbox:
             return [m for m in self.messages if address in m["To"]]
 
 
+class SlowInbox(Inbox):
+    """An inbox that takes `seconds` to accept each message (a slow or distant mail server)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.seconds)
+        return await super().handle_DATA(server, session, envelope)
+
+
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
+def smtp_server(inbox: Inbox | None = None, port: int | None = None) -> Iterator[tuple[Inbox, int]]:
+    """Serve `inbox` (a new one by default) on `port` (a free one by default) until the block ends."""
+    inbox = inbox or Inbox()
+    port = port or free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
