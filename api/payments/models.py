@@ -179,6 +179,9 @@ class WebhookEvent(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Null until every handler ran; a delivery that failed halfway is processed again.
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The delivery processing the event holds it until then; a parallel duplicate is turned away,
+    # and a crashed delivery's claim lapses so a redelivery may take the event over.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- The fake gateway's own state (development and tests only) ---------------------------------

@@ -1,4 +1,4 @@
-"""The payment gateway's webhook: public (the gateway signs it), verified, de-duplicated."""
+"""The payment gateway's webhook: public (the gateway signs it), verified, claimed once per event."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ _SIGNATURE_HEADER = {
 )
 @blp.response(200, WebhookReceiptSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Forged, stale or malformed event (WEBHOOK_SIGNATURE_INVALID)")
+@blp.alt_response(
+    409, schema=ErrorSchema, description="Another delivery of this event is being processed (WEBHOOK_IN_PROGRESS)"
+)
 @blp.alt_response(503, schema=ErrorSchema, description="The payment could not be synced; the gateway retries")
 def webhook() -> payments_service.WebhookReceipt:
     """Receive a signed payment gateway event."""

@@ -16,7 +16,7 @@ webhook effects) drives it through this interface, which is kept small and stabl
     reject_raw_card_data(obj) -> None                       (422 RAW_CARD_REJECTED)
     register_webhook_handler(event_type, handler) -> None
     handle_webhook(*, payload, signature_header, now) -> WebhookReceipt
-    record_webhook_event(*, gateway, event, now) -> bool
+    claim_webhook_event(*, gateway, event, now) -> WebhookClaim
 
 Crash safety (DESIGN "Money", STYLE 5): every function that talks to the gateway does it in three
 steps. (1) A short transaction reads or writes our row and commits; (2) the gateway is called
@@ -34,22 +34,23 @@ the same key and the gateway answers with the first outcome instead of moving mo
     refund     refund:{payment_id}:{reason_key}    (PaymentRefund.idempotency_key)
 
 Errors raised: 402 PAYMENT_DECLINED (details: declineCode, paymentId), 409 PAYMENT_IN_PROGRESS,
-409 PAYMENT_STATE_CONFLICT, 409 IDEMPOTENCY_KEY_REUSED, 404 PAYMENT_NOT_FOUND, 422
+409 PAYMENT_STATE_CONFLICT, 409 IDEMPOTENCY_KEY_REUSED, 409 WEBHOOK_IN_PROGRESS, 404 PAYMENT_NOT_FOUND, 422
 RAW_CARD_REJECTED, 422 VALIDATION_ERROR (payment method token), 503 PAYMENT_GATEWAY_ERROR (outcome
 unknown or gateway down: retrying the same call is safe), 400 WEBHOOK_SIGNATURE_INVALID.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from api.db import atomic
@@ -732,11 +733,29 @@ def register_webhook_handler(event_type: str, handler: WebhookHandler) -> None:
         handlers.append(handler)
 
 
-def record_webhook_event(*, gateway: str, event: GatewayEvent, now: datetime) -> bool:
-    """Remember an event by its id; True when it still has to be processed (new, or a redelivery
-    of one whose processing failed), False for a duplicate of a processed event."""
+class WebhookClaim(enum.StrEnum):
+    """What a delivery of an event may do: process it, or not (done before, or being done now)."""
+
+    OURS = "ours"
+    DONE = "done"
+    BUSY = "busy"
+
+
+# How long a delivery holds an event: past any request's lifetime, so only a crashed delivery's lapses.
+WEBHOOK_CLAIM = timedelta(minutes=5)
+
+
+def claim_webhook_event(*, gateway: str, event: GatewayEvent, now: datetime) -> WebhookClaim:
+    """Take the event for this delivery, exclusively.
+
+    OURS when the event is new (the `INSERT … ON CONFLICT DO NOTHING` on its id inserted the row:
+    a parallel twin's insert waits for ours and inserts nothing), or when an earlier delivery
+    failed or crashed (its claim was released or lapsed). DONE when it was processed before; BUSY
+    while another delivery holds it.
+    """
+    claimed_until = now + WEBHOOK_CLAIM
     with atomic():
-        db.session.execute(
+        inserted = db.session.scalar(
             insert(WebhookEvent)
             .values(
                 gateway=gateway,
@@ -744,20 +763,37 @@ def record_webhook_event(*, gateway: str, event: GatewayEvent, now: datetime) ->
                 type=event.type[:100],
                 gateway_payment_id=event.gateway_payment_id,
                 received_at=now,
+                claimed_until=claimed_until,
             )
             .on_conflict_do_nothing(index_elements=["gateway", "event_id"])
+            .returning(WebhookEvent.id)
         )
+        if inserted is not None:
+            return WebhookClaim.OURS
+        # Concurrent takers queue on the row lock and re-check the WHERE: one of them gets it.
+        taken = db.session.scalar(
+            update(WebhookEvent)
+            .where(WebhookEvent.gateway == gateway, WebhookEvent.event_id == event.id)
+            .where(WebhookEvent.processed_at.is_(None))
+            .where(or_(WebhookEvent.claimed_until.is_(None), WebhookEvent.claimed_until <= now))
+            .values(claimed_until=claimed_until)
+            .returning(WebhookEvent.id)
+        )
+        if taken is not None:
+            return WebhookClaim.OURS
         processed_at = db.session.scalar(
             select(WebhookEvent.processed_at).where(WebhookEvent.gateway == gateway, WebhookEvent.event_id == event.id)
         )
-    return processed_at is None
+    return WebhookClaim.DONE if processed_at is not None else WebhookClaim.BUSY
 
 
 def handle_webhook(*, payload: bytes, signature_header: str, now: datetime) -> WebhookReceipt:
-    """Verify, de-duplicate and dispatch a gateway webhook.
+    """Verify, claim exclusively and dispatch a gateway webhook.
 
     :raise 400 WEBHOOK_SIGNATURE_INVALID: not signed with our webhook secret (or stale).
     :raise 400 BAD_REQUEST: signed, but not an event.
+    :raise 409 WEBHOOK_IN_PROGRESS: another delivery of the event is being processed; the gateway
+        retries, and the retry is answered as a duplicate once that delivery finished.
     :raise 503 PAYMENT_GATEWAY_ERROR: the payment could not be synced; the gateway will retry.
     """
     gateway = get_gateway()
@@ -769,9 +805,27 @@ def handle_webhook(*, payload: bytes, signature_header: str, now: datetime) -> W
         raise BadRequest(ErrorCode.BAD_REQUEST, "The webhook body is not an event.") from err
     if not event.id or not event.type:
         raise BadRequest(ErrorCode.BAD_REQUEST, "The webhook body is not an event.")
-    if not record_webhook_event(gateway=gateway.name, event=event, now=now):
+    claim = claim_webhook_event(gateway=gateway.name, event=event, now=now)
+    if claim is WebhookClaim.DONE:
         return WebhookReceipt(received=True, duplicate=True)
+    if claim is WebhookClaim.BUSY:
+        raise Conflict(
+            ErrorCode.WEBHOOK_IN_PROGRESS,
+            "Another delivery of this event is being processed.",
+            details={"eventId": event.id},
+            headers=_RETRY_AFTER,
+        )
+    try:
+        _dispatch(event, now)
+    except BaseException:
+        _set_webhook_outcome(gateway.name, event.id, processed_at=None)  # a redelivery may take it over
+        raise
+    _set_webhook_outcome(gateway.name, event.id, processed_at=now)
+    return WebhookReceipt(received=True, duplicate=False)
 
+
+def _dispatch(event: GatewayEvent, now: datetime) -> None:
+    """Sync the event's payment with the gateway, then run the registered handlers."""
     with atomic():
         payment = _payment_for_event(event)
         payment_id = payment.id if payment else None
@@ -782,14 +836,17 @@ def handle_webhook(*, payload: bytes, signature_header: str, now: datetime) -> W
     notice = WebhookNotice(event=event, payment_id=payment_id, subject_id=subject_id, payment_status=status)
     for handler in _handlers_for(event.type):
         handler(notice, now)
+
+
+def _set_webhook_outcome(gateway: str, event_id: str, *, processed_at: datetime | None) -> None:
+    """Release our claim, marking the event processed (or, after a failure, leaving it to a redelivery)."""
     with atomic():
         db.session.execute(
-            WebhookEvent.__table__.update()
-            .where(WebhookEvent.gateway == gateway.name, WebhookEvent.event_id == event.id)
+            update(WebhookEvent)
+            .where(WebhookEvent.gateway == gateway, WebhookEvent.event_id == event_id)
             .where(WebhookEvent.processed_at.is_(None))
-            .values(processed_at=now)
+            .values(processed_at=processed_at, claimed_until=None)
         )
-    return WebhookReceipt(received=True, duplicate=False)
 
 
 def _handlers_for(event_type: str) -> Iterable[WebhookHandler]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -14,7 +16,7 @@ from sqlalchemy import create_engine, func, select
 from api.extensions import db
 from api.payments import service
 from api.payments.fake_gateway import FakeGateway
-from api.payments.gateway import get_gateway
+from api.payments.gateway import get_gateway, sign_webhook_payload
 from api.payments.models import Payment, PaymentStatus
 from tests.payments.conftest import WEBHOOK_SECRET
 
@@ -101,3 +103,42 @@ def test_double_clicks_racing_make_one_payment_and_one_charge(committing_app):
         gateway = get_gateway()
         assert isinstance(gateway, FakeGateway)
         assert gateway.charge_count(f"deposit:{subject_id}:1") == 1
+
+
+def test_parallel_duplicate_webhooks_are_processed_exactly_once(make_app, committing_database):
+    """THREADS deliveries of one event at once (Stripe retrying a slow answer): one is processed."""
+    app = make_app(database_url=committing_database, stripe_webhook_secret=WEBHOOK_SECRET)
+    calls: list[str] = []
+
+    def slow_handler(notice, now):
+        calls.append(notice.event.id)
+        time.sleep(0.2)  # still processing when the twins arrive
+
+    service.register_webhook_handler("customer.updated", slow_handler)
+    payload = json.dumps({"id": "evt_twins", "object": "event", "type": "customer.updated", "data": {"object": {}}})
+    barrier = threading.Barrier(THREADS)
+
+    def deliver(_: int) -> tuple[int, dict]:
+        client = app.test_client()
+        headers = {"Stripe-Signature": sign_webhook_payload(payload, WEBHOOK_SECRET)}
+        barrier.wait(timeout=60)
+        response = client.post("/api/payments/webhook", data=payload, headers=headers, content_type="application/json")
+        return response.status_code, response.get_json()
+
+    try:
+        with ThreadPoolExecutor(THREADS) as pool:
+            answers = list(pool.map(deliver, range(THREADS)))
+    finally:
+        service._handlers.pop("customer.updated", None)
+
+    assert calls == ["evt_twins"]
+    assert answers.count((200, {"received": True, "duplicate": False})) == 1
+    for status, body in answers:
+        assert (status, body.get("code")) in {(200, None), (409, "WEBHOOK_IN_PROGRESS")}
+    client = app.test_client()
+    headers = {"Stripe-Signature": sign_webhook_payload(payload, WEBHOOK_SECRET)}
+    again = client.post("/api/payments/webhook", data=payload, headers=headers, content_type="application/json")
+    assert again.get_json() == {"received": True, "duplicate": True}
+    assert calls == ["evt_twins"]
+    with app.app_context():
+        db.engine.dispose()
