@@ -28,9 +28,10 @@ CAFE_FAUSSE_ZONE = ZoneInfo("America/New_York")
 class WorkerProcess:
     process: subprocess.Popen
     log: Path
+    kept: str | None = None  # the log, kept when the process stopped (its folder is then removed)
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
+        return self.kept if self.kept is not None else self.log.read_text(errors="replace")
 
 
 @contextmanager
@@ -47,8 +48,9 @@ def worker_process(database_url: str, env: Mapping[str, str]) -> Iterator[Worker
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
+            worker = WorkerProcess(process=process, log=log)
             try:
-                yield WorkerProcess(process=process, log=log)
+                yield worker
             finally:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -56,6 +58,7 @@ def worker_process(database_url: str, env: Mapping[str, str]) -> Iterator[Worker
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+                worker.kept = log.read_text(errors="replace")
 
 
 def gunicorn_workers(master_pid: int) -> list[int]:

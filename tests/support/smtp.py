@@ -28,6 +28,11 @@ class Inbox:
         with self._lock:
             return [m for m in self.messages if address in m["To"]]
 
+    def to_subject(self, part: str) -> list[Message]:
+        """Messages whose subject contains `part` (a confirmation code, say)."""
+        with self._lock:
+            return [m for m in self.messages if part in m["Subject"]]
+
 
 class SlowInbox(Inbox):
     """An inbox that takes `seconds` to accept each message (a slow or distant mail server)."""
