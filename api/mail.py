@@ -23,8 +23,10 @@ SMTP_TIMEOUT_SECONDS = 10
 
 
 def enqueue_email(*, to: str, subject: str, text: str, html: str, message_key: str) -> None:
-    """Queue one email in the caller's transaction."""
-    outbox_service.enqueue(EMAIL_SEND, to=to, subject=subject, text=text, html=html, message_key=message_key)
+    """Queue one email in the caller's transaction; an email with the same key is queued only once."""
+    outbox_service.enqueue_once(
+        EMAIL_SEND, key=f"email:{message_key}", to=to, subject=subject, text=text, html=html, message_key=message_key
+    )
 
 
 def deliver(payload: dict[str, Any]) -> None:

@@ -35,6 +35,9 @@ class OutboxMessage(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by `enqueue_once`: a second message with the same key is never queued (a handler that
+    # fans out and runs again after a crash queues nothing new).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 class PeriodicJobRun(Base):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert
+
 from api.extensions import db
 from api.outbox.models import OutboxMessage
 
@@ -55,6 +57,15 @@ def enqueue(kind: str, /, *, available_at: datetime | None = None, **payload: An
         message.available_at = available_at
     db.session.add(message)
     return message
+
+
+def enqueue_once(kind: str, /, *, key: str, **payload: Any) -> None:
+    """Add a message to the current transaction unless one with this `key` was ever queued."""
+    db.session.execute(
+        insert(OutboxMessage)
+        .values(kind=kind, payload=_jsonable(payload), attempts=0, dedupe_key=key)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+    )
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from api import mail
 from api.booking import allocation, notifications, reservations
 from api.booking.models import Customer, ReservationSource
 from api.booking.slots import slot_from_local, zone_of
 from api.db import atomic
 from api.extensions import db
 from api.outbox import service, worker
+from api.outbox.models import OutboxMessage
 from api.restaurants.demo import ensure_cafe_fausse
 from tests.support.smtp import smtp_server
 
@@ -89,6 +92,21 @@ def test_an_email_that_fails_is_retried_alone_and_the_others_are_not_resent(mail
         del inbox.handle_RCPT
         assert worker.run_once(now=datetime.now(UTC) + timedelta(minutes=1)) == 1, "only the failed email is due"
 
+    assert len(inbox.to("ada@example.com")) == 1
+    assert len(inbox.to("host@cafefausse.example")) == 1
+
+
+def test_a_confirmation_handled_twice_still_queues_each_email_once(mail_app):
+    # A worker that crashed after fanning out, before marking the confirmation done: its lease
+    # expires and another worker runs the same handler again.
+    app, inbox = mail_app
+    with app.app_context():
+        book_and_enqueue(notifications.RESERVATION_CONFIRMED)
+        payload = db.session.scalar(select(OutboxMessage.payload).where(OutboxMessage.kind == "reservation.confirmed"))
+        notifications.send_confirmation(payload)
+        notifications.send_confirmation(payload)
+        assert db.session.scalar(select(func.count()).where(OutboxMessage.kind == mail.EMAIL_SEND)) == 2
+        worker.run_once()
     assert len(inbox.to("ada@example.com")) == 1
     assert len(inbox.to("host@cafefausse.example")) == 1
 
