@@ -69,10 +69,11 @@ def gunicorn_workers(master_pid: int) -> list[int]:
 
 @dataclass
 class Answer:
-    at: float  # seconds since the load started
+    at: float  # when it came, in seconds since the load started
     what: str
     status: int | None  # None: no HTTP answer (connection refused or reset)
     code: str | None = None
+    began: float = 0.0  # when the step that asked began
 
 
 @dataclass
@@ -103,8 +104,9 @@ class Load:
 
     def _run(self, index: int) -> None:
         while not self._stop.is_set():
+            began = self.elapsed()
             for answer in self.step(index):
-                answer.at = self.elapsed()
+                answer.at, answer.began = self.elapsed(), began
                 with self._lock:
                     self.answers.append(answer)
 

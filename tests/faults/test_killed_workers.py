@@ -119,6 +119,6 @@ def test_workers_killed_under_mixed_load_break_no_invariant_and_leave_no_lock(ma
     assert booking_invariants(committing_database) == {"overlaps": 0, "unclaimed": 0}
     outcomes = Counter((a.what, a.status, a.code) for a in load.answers)
     assert kills >= LOAD_SECONDS / KILL_EVERY - 2
-    assert outcomes[("book", 201, None)] > 20 and outcomes[("confirm", 201, None)] > 20, outcomes
+    assert outcomes[("book", 201, None)] >= 5 and outcomes[("confirm", 201, None)] >= 5, outcomes
     assert not [key for key in outcomes if key[1] is not None and key[1] >= 500 and key[2] == "INTERNAL_ERROR"]
     print(f"{kills} workers killed; outcomes: {dict(outcomes)}")
