@@ -130,19 +130,6 @@ def website_booking(n: int, *, days_ahead: int = 2) -> dict[str, object]:
     }
 
 
-# No two active reservations of one table overlap in time (exact instants, whatever the slot grid).
-OVERLAPS = """
-SELECT count(*) FROM reservations a JOIN reservations b
-  ON a.table_id = b.table_id AND a.id < b.id
- AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
-WHERE a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed')
-"""
-# Every active reservation holds its claim on its table.
-UNCLAIMED = """
-SELECT count(*) FROM reservations r
-WHERE r.status IN ('pending', 'confirmed')
-  AND NOT EXISTS (SELECT 1 FROM table_occupancies o WHERE o.reservation_id = r.id)
-"""
 # Advisory locks anyone holds in this database (the server may be shared with other databases).
 ADVISORY_LOCKS = """
 SELECT count(*) FROM pg_locks
@@ -157,8 +144,3 @@ def scalar(database_url: str, sql: str) -> int:
             return conn.execute(text(sql)).scalar_one()
     finally:
         engine.dispose()
-
-
-def booking_invariants(database_url: str) -> dict[str, int]:
-    """Counts that must all be zero."""
-    return {name: scalar(database_url, sql) for name, sql in (("overlaps", OVERLAPS), ("unclaimed", UNCLAIMED))}
