@@ -132,7 +132,7 @@ serve() {
   "$PY" -m flask --app wsgi seed
   local port="${PORT:-8000}"
   "$PY" -m gunicorn wsgi:app --bind "0.0.0.0:$port" --workers "$workers" --threads "$threads" \
-    --access-logfile - --graceful-timeout 10 &
+    --graceful-timeout 10 &
   GUNICORN_PID=$!
   for _ in $(seq 1 100); do
     if "$PY" -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1).status != 200)" 2>/dev/null; then

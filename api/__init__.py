@@ -15,8 +15,9 @@ from swagger_ui_bundle import swagger_ui_path
 from api.config import Settings
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db, jwt, limiter
-from api.http import register_request_guards
+from api.http import register_request_guards, register_security_headers, trust_proxies
 from api.logging import configure_logging, register_request_logging
+from api.metrics import register_metrics
 
 API_VERSION = "1.0.0"
 
@@ -35,6 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_request_logging(app)
     register_request_guards(app)
+    register_security_headers(app, production=settings.env == "production")
+    register_metrics(app)
+    trust_proxies(app, settings.trusted_proxies)
     register_cli(app)
     register_domain_hooks()
     register_background_work()

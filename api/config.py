@@ -54,6 +54,8 @@ class Settings:
     statement_timeout_ms: int = 15000
     max_content_length: int = 1024 * 1024
     log_level: str = "INFO"
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none, ProxyFix off).
+    trusted_proxies: int = 0
     jwt_secret_key: str = _DEV_JWT_SECRET
     jwt_access_minutes: int = 15
     jwt_refresh_days: int = 14

@@ -254,9 +254,11 @@ def _retry_after(err: HTTPException) -> str | None:
 def register_error_handlers(app: Flask) -> None:
     """Make every error, everywhere, the JSON envelope."""
     from api.extensions import db
+    from api.metrics import APP_ERRORS
 
     @app.errorhandler(AppError)
     def handle_app_error(err: AppError) -> Response:
+        APP_ERRORS.labels(code=str(err.code)).inc()
         return error_response(err.status, err.code, err.message, err.details, err.headers)
 
     @app.errorhandler(HTTPException)

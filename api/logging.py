@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, g, has_request_context, request
 
+from api.http import route_template
+
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Query parameters whose values are personal or secret: logged as "***" (so is any value with an "@").
+_PERSONAL_PARAM = re.compile(r"mail|name|phone|user_?id|token|secret|password|key|code|sig", re.IGNORECASE)
+_MASK = "***"
+_MAX_VALUE = 64
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -44,8 +50,22 @@ def configure_logging(level: str) -> None:
     root.setLevel(level.upper())
 
 
+def safe_query() -> dict[str, str] | None:
+    """The query string for a log line: values of personal or secret parameters masked."""
+    if not request.args:
+        return None
+    return {
+        name: _MASK if _PERSONAL_PARAM.search(name) or "@" in value else value[:_MAX_VALUE]
+        for name, value in request.args.items()
+    }
+
+
 def register_request_logging(app: Flask) -> None:
-    """Accept or mint a request id, echo it back, and log one line per request."""
+    """Accept or mint a request id, echo it back, and log one JSON line per request.
+
+    The line names the route template (`/api/reservations/<reservation_id>`), not the path, and
+    masks personal query values (see `safe_query`): ids and emails stay out of the access log.
+    """
     access_log = logging.getLogger("api.access")
 
     @app.before_request
@@ -64,7 +84,8 @@ def register_request_logging(app: Flask) -> None:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "route": route_template(),
+                    "query": safe_query(),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
                 },

@@ -45,7 +45,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import joinedload
 
-from api import faults
+from api import faults, metrics
 from api.accounts.authz import ensure_acting_for
 from api.accounts.models import User
 from api.booking import allocation, cancellation, notifications
@@ -85,6 +85,17 @@ class ReconcileReport:
 
     def total(self) -> int:
         return self.captured + self.voided + self.refunded + self.marked_paid
+
+    def outcomes(self) -> dict[str, int]:
+        """Counts by outcome, as `/metrics` labels them."""
+        return {
+            "captured": self.captured,
+            "voided": self.voided,
+            "refunded": self.refunded,
+            "marked_paid": self.marked_paid,
+            "waiting": self.waiting,
+            "error": self.errors,
+        }
 
 
 # --- confirmation -----------------------------------------------------------------------------
@@ -199,6 +210,7 @@ def _finalize(
         )
         db.session.delete(hold)
         outbox_service.enqueue(notifications.RESERVATION_CONFIRMED, reservation_id=reservation.id)
+    metrics.BOOKINGS_CREATED.labels(source=ReservationSource.APP).inc()  # committed: every other path returned above
     return reservation
 
 
@@ -280,6 +292,7 @@ def reconcile_payments(now: datetime, *, limit: int = 200) -> ReconcileReport:
             reservation_id,
             lambda rid=reservation_id: cancellation.settle_refund(reservation_id=rid, now=now, report=report),
         )
+    metrics.record_reconciliation(report.outcomes())
     return report
 
 

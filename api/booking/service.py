@@ -22,6 +22,7 @@ from flask import current_app
 from marshmallow import ValidationError, validate
 from sqlalchemy import bindparam, func, select
 
+from api import metrics
 from api.accounts.authz import ensure_can_manage_restaurant
 from api.accounts.models import Role, User
 from api.booking import allocation, availability, cancellation, reservations, slots
@@ -243,6 +244,7 @@ def create_reservation(*, restaurant: Restaurant, booking: BookingRequest, now: 
                 f"No table is free for {booking.guests} at this time.",
                 details={"slot": slot.starts_at.isoformat(), "guests": booking.guests},
             )
+    metrics.BOOKINGS_CREATED.labels(source=ReservationSource.WEB).inc()
     return reservation
 
 

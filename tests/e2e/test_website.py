@@ -98,3 +98,26 @@ def test_a_double_click_on_book_makes_one_reservation(site, page):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Reservation)) == 1
         db.engine.dispose()
+
+
+def test_the_website_and_swagger_ui_work_under_their_content_security_policy(site, page):
+    server, _app = site
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+
+    page.goto(server.url("/"))
+    page.fill("#time", next_friday_at_seven_local())
+    page.click("#check")
+    page.wait_for_selector("#reservation-status.ok")  # the inline script ran and reached the API
+
+    page.goto(server.url("/docs"))
+    page.wait_for_selector(".swagger-ui .info .title")  # Swagger UI ran and loaded /openapi.json
+    page.wait_for_selector(".opblock-summary")
+    page.click(".opblock-summary")  # expand an operation: React re-renders with inline styles
+    page.wait_for_timeout(300)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "docs.png"))
+    assert violations == []

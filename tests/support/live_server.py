@@ -35,9 +35,17 @@ class LiveServer:
 
 @contextmanager
 def gunicorn_server(
-    database_url: str, *, workers: int = 4, threads: int = 1, env: Mapping[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 4,
+    threads: int = 1,
+    env: Mapping[str, str] | None = None,
+    output: Path | None = None,
 ) -> Iterator[LiveServer]:
-    """Start `gunicorn wsgi:app` against `database_url`, wait for /health, stop it afterwards."""
+    """Start `gunicorn wsgi:app` against `database_url`, wait for /health, stop it afterwards.
+
+    `output`: a file that receives gunicorn's stdout and stderr (the logs); else they are inherited.
+    """
     port = free_port()
     environ = {
         **os.environ,
@@ -55,7 +63,8 @@ def gunicorn_server(
         "--timeout", "60",
         "--graceful-timeout", "5",
     ]  # fmt: skip
-    process = subprocess.Popen(cmd, cwd=ROOT, env=environ)
+    log_file = open(output, "w") if output else None  # noqa: SIM115  (closed in `finally`)
+    process = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=log_file, stderr=log_file)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -78,3 +87,5 @@ def gunicorn_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if log_file:
+            log_file.close()
