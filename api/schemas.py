@@ -158,3 +158,12 @@ def pagination(*, page: int, page_size: int, total: int) -> dict[str, Any]:
         "next_page": page + 1 if page < pages else None,
         "prev_page": page - 1 if page > 1 else None,
     }
+
+
+def strict_nullable_nested(self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec's OpenAPI 3.0 form of a nullable nested schema, `anyOf: [$ref, {type: object, nullable: true}]`,
+    admits any object through its second branch; narrow that branch to null alone."""
+    for branch in ret.get("anyOf", []):
+        if branch == {"type": "object", "nullable": True}:
+            branch["enum"] = [None]
+    return {}

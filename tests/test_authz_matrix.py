@@ -66,6 +66,7 @@ from tests.support.authz import (
 MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     # --- health ---------------------------------------------------------------------------------
     ("GET",   "/health"):                                  (public(),          None),
+    ("GET",   "/metrics"):                                 (public(),          None),  # Prometheus: block at the proxy
     ("GET",   "/health/ready"):                            (public(),          None),
     # --- the Café Fausse website page (HTML) --------------------------------------------------
     ("GET",   "/"):                                        (public(),          None),
@@ -103,8 +104,8 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     # --- restaurants: the catalogue, tables, hours, closures (api/restaurants/routes.py) -------------
     ("GET",    "/api/restaurants"):                                         (public(),          None),
     ("POST",   "/api/restaurants"):                                         (admin_only(201),   "new_restaurant"),
-    ("GET",    "/api/restaurants/<restaurant_id>"):                         (public(),          "restaurant_path"),
-    ("PATCH",  "/api/restaurants/<restaurant_id>"):                         (staff_only(),      "patch_restaurant"),
+    ("GET",    "/api/restaurants/<restaurant_id:restaurant_id>"):           (public(),          "restaurant_path"),
+    ("PATCH",  "/api/restaurants/<restaurant_id:restaurant_id>"):           (staff_only(),      "patch_restaurant"),
     ("GET",    "/api/restaurants/<restaurant_id>/tables"):                  (staff_only(),      "restaurant_tables"),
     ("POST",   "/api/restaurants/<restaurant_id>/tables"):                  (staff_only(201),   "new_table"),
     ("PATCH",  "/api/restaurants/<restaurant_id>/tables/<table_id>"):       (staff_only(),      "patch_table"),

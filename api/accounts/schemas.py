@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from api.accounts import service as accounts_service
 from api.accounts.models import Role
-from api.accounts.service import split_name
+from api.accounts.service import PASSWORD_MIN_LENGTH, split_name
 from api.schemas import CamelCaseSchema, PaginationSchema
 
 # argon2 accepts any length; the cap only stops someone making us hash megabytes.
@@ -54,7 +54,13 @@ class AppUserSchema(UserSchema):
 
 class RegisterSchema(CamelCaseSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH))
+    # The minimum is the password policy's (422 WEAK_PASSWORD, not VALIDATION_ERROR): documented here.
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=PASSWORD_MAX_LENGTH),
+        metadata={"minLength": PASSWORD_MIN_LENGTH},
+    )
     name = fields.String(load_default="", validate=validate.Length(max=200))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
 

@@ -130,7 +130,11 @@ class AppHoldCreateSchema(CamelCaseSchema):
     )
     restaurant_id = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata=_RESTAURANT_ID)
     service_date = CalendarDate(required=True, data_key="date", metadata={"example": "2026-11-15"})
-    wall_time = fields.Time(required=True, data_key="time", metadata={"example": "19:00"})
+    wall_time = fields.Time(
+        required=True,
+        data_key="time",
+        metadata={"example": "19:00", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"},
+    )
     party_size = fields.Integer(required=True, strict=True, metadata={"example": 2})
 
 

@@ -139,7 +139,16 @@ class DayListQuerySchema(FieldCodesMixin, PageQuerySchema):
     )
     email = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
     table = fields.Integer(load_default=None, validate=validate.Range(min=0), metadata={"description": "Table number"})
-    slot = SlotFilter(load_default=None, metadata={"description": "Local wall time (19:00) or ISO 8601 instant"})
+    slot = SlotFilter(
+        load_default=None,
+        metadata={
+            "description": "Local wall time (19:00) or ISO 8601 instant",
+            "anyOf": [
+                {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                {"type": "string", "format": "date-time"},
+            ],
+        },
+    )
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ReservationStatus]))
 
     @pre_load

@@ -93,7 +93,7 @@ class UserPreferences(MethodView):
         return discovery_service.get_preferences(actor=current_account(), user_id=user_id)
 
     @auth_required()
-    @blp.arguments(PreferencesUpdateSchema)
+    @blp.arguments(PreferencesUpdateSchema, required=False)  # no body: every field takes its default
     @blp.response(200, PreferencesSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
     @blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH")

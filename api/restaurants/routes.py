@@ -12,6 +12,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.routing import BaseConverter
 
 from api.accounts.authz import auth_required, current_account
 from api.accounts.models import Role
@@ -43,6 +44,18 @@ blp = Blueprint(
 )
 
 STAFF = (Role.STAFF, Role.ADMIN)
+
+
+class RestaurantIdConverter(BaseConverter):
+    """A restaurant id segment that is never `discovery`: the feed's path (api/discovery) would
+    otherwise also match `/<restaurant_id>`, and OPTIONS there would advertise this route's PATCH."""
+
+    regex = r"(?!discovery$)[^/]+"
+
+
+@blp.record_once
+def _register_converter(state: Any) -> None:  # before the rules below are added (deferred in order)
+    state.app.url_map.converters["restaurant_id"] = RestaurantIdConverter
 
 
 def _now() -> datetime:
@@ -81,7 +94,7 @@ class Restaurants(MethodView):
         return restaurants_service.create_restaurant(actor=current_account(), data=data)
 
 
-@blp.route("/<restaurant_id>")
+@blp.route("/<restaurant_id:restaurant_id>")
 class RestaurantById(MethodView):
     @blp.response(200, RestaurantSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")

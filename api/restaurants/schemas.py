@@ -27,6 +27,10 @@ def price_symbol(price_range: int) -> str:
 class PriceRange(fields.String):
     """`"$"`..`"$$$$"` on the wire, 1-4 in Python and the database."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metadata = {"enum": ["$", "$$", "$$$", "$$$$"], **self.metadata}
+
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else price_symbol(value)
 
@@ -83,6 +87,14 @@ class Inline(fields.Nested):
 HHMM = "%H:%M"
 
 
+class HourMinute(fields.Time):
+    """A local time as `HH:MM` (what `strptime("%H:%M")` reads, so the spec's pattern says it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=HHMM, **kwargs)
+        self.metadata = {"pattern": r"^([01]?[0-9]|2[0-3]):[0-5]?[0-9]$", **self.metadata}
+
+
 class InputSchema(CamelCaseSchema):
     """Staff and client input (the shared base answers 422 for text PostgreSQL cannot store, naming the field)."""
 
@@ -92,8 +104,8 @@ class InputSchema(CamelCaseSchema):
 
 class DayHoursSchema(CamelCaseSchema):
     is_open = fields.Boolean(required=True)
-    open_time = fields.Time(format=HHMM, allow_none=True, metadata={"example": "17:00"})
-    close_time = fields.Time(format=HHMM, allow_none=True, metadata={"example": "22:00"})
+    open_time = HourMinute(allow_none=True, metadata={"example": "17:00"})
+    close_time = HourMinute(allow_none=True, metadata={"example": "22:00"})
 
 
 class WeekSchema(CamelCaseSchema):
@@ -359,8 +371,8 @@ class PeriodSchema(InputSchema):
     """One service period of a weekday (an `OpeningHours` row)."""
 
     day = fields.String(required=True, validate=validate.OneOf(WEEKDAYS))
-    open_time = fields.Time(required=True, format=HHMM, attribute="opens_at", metadata={"example": "17:00"})
-    close_time = fields.Time(required=True, format=HHMM, attribute="closes_at", metadata={"example": "22:00"})
+    open_time = HourMinute(required=True, attribute="opens_at", metadata={"example": "17:00"})
+    close_time = HourMinute(required=True, attribute="closes_at", metadata={"example": "22:00"})
 
     @validates_schema
     def _closes_after_opens(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -386,8 +398,8 @@ class ClosureSchema(CamelCaseSchema):
     closed = fields.Boolean(
         attribute="is_closed", metadata={"description": "true: closed all day; false: open only openTime-closeTime"}
     )
-    open_time = fields.Time(format=HHMM, attribute="opens_at", allow_none=True)
-    close_time = fields.Time(format=HHMM, attribute="closes_at", allow_none=True)
+    open_time = HourMinute(attribute="opens_at", allow_none=True)
+    close_time = HourMinute(attribute="closes_at", allow_none=True)
     reason = fields.String()
 
 
@@ -427,8 +439,8 @@ class ClosureCreateSchema(InputSchema):
     """Closed all day (no times) or open for one period instead of the week's hours."""
 
     date = CalendarDate(required=True, attribute="service_date")
-    open_time = fields.Time(format=HHMM, allow_none=True, attribute="opens_at")
-    close_time = fields.Time(format=HHMM, allow_none=True, attribute="closes_at")
+    open_time = HourMinute(allow_none=True, attribute="opens_at")
+    close_time = HourMinute(allow_none=True, attribute="closes_at")
     reason = fields.String(validate=validate.Length(max=200), load_default="")
 
     @validates_schema
