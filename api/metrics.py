@@ -1,9 +1,9 @@
 """Prometheus metrics, served at `/metrics` (docs/observability.md lists them).
 
 Counters and histograms are prometheus-client's. Under gunicorn every worker is a process of
-its own: with `PROMETHEUS_MULTIPROC_DIR` set (start.sh sets it; `gunicorn.conf.py` empties it
-at start and marks dead workers), each process writes its values to files there and a scrape
-sums them across processes. The outbox gauges are read from the database at scrape time, so
+its own: with `PROMETHEUS_MULTIPROC_DIR` set (`gunicorn.conf.py` sets one when it is unset, drops
+the files of gone processes at start and marks dead workers), each process writes its values to
+files there and a scrape sums them across processes. The outbox gauges are read from the database at scrape time, so
 every worker answers the same.
 """
 
