@@ -43,7 +43,10 @@ def test_metrics_after_a_booking_race_sum_the_counts_of_every_worker(make_app, c
     with gunicorn_server(committing_database, workers=4, env=env) as server:
         for round_number in range(10):
             when = local(DAY + timedelta(days=round_number), 19)
-            seen.update(status if status == 201 else code for status, code in race(server.base_url, [body(when)] * 60))
+            seen.update(
+                status if status == 201 else code
+                for status, code in race(server.base_url, [body(when) for _ in range(60)])
+            )
             if seen["RACE_LOST"] and seen["FULLY_BOOKED"]:
                 break
         scrapes = [requests.get(server.url("/metrics"), timeout=10) for _ in range(8)]
@@ -100,7 +103,7 @@ def test_latency_is_labelled_by_route_template_not_by_path(client):
         labels = {"method": "GET", "route": route, "status": status}
         return REGISTRY.get_sample_value("seatkeeper_http_request_duration_seconds_count", labels) or 0.0
 
-    template = "/api/restaurants/<restaurant_id>"
+    template = "/api/restaurants/<restaurant_id:restaurant_id>"
     before = count(template, "404"), count("<unmatched>", "404")
     client.get("/api/restaurants/7d3c1a52-0000-4000-8000-000000000001")
     client.get("/no/such/page/bob@example.com")
