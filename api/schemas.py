@@ -106,10 +106,16 @@ class ErrorSchema(ma.Schema):
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 _DATE_RANGE_MESSAGE = f"Must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
+# The years 2000-2199 as the spec can say them (beside `format`, which checks the calendar).
+_YEAR_RANGE_PATTERN = "^2[01][0-9]{2}-"
 
 
 class CalendarDate(fields.Date):
     """A date between EARLIEST_DATE and LATEST_DATE."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metadata = {"pattern": _YEAR_RANGE_PATTERN, **self.metadata}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         parsed = super()._deserialize(value, attr, data, **kwargs)
@@ -120,6 +126,10 @@ class CalendarDate(fields.Date):
 
 class CalendarDateTime(fields.DateTime):
     """An ISO 8601 date-time (with or without offset) whose date lies between EARLIEST_DATE and LATEST_DATE."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metadata = {"pattern": _YEAR_RANGE_PATTERN, **self.metadata}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         parsed = super()._deserialize(value, attr, data, **kwargs)

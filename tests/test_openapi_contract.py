@@ -38,3 +38,12 @@ def test_preferences_put_without_a_body_resets_them_as_the_spec_says(client, mak
     response = client.put(f"/api/users/{user.id}/preferences", headers=bearer(user))
     assert response.status_code == 200
     assert response.get_json()["maxDistanceMiles"] == 10.0
+
+
+def test_calendar_dates_say_their_year_range(client):
+    date_filter = next(
+        p
+        for p in client.get("/openapi.json").get_json()["paths"]["/api/reservations"]["get"]["parameters"]
+        if p["name"] == "date"
+    )
+    assert date_filter["schema"]["pattern"] == "^2[01][0-9]{2}-"  # 2000-01-01 .. 2199-12-31
