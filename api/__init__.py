@@ -18,7 +18,7 @@ from api.extensions import api, cors, db, jwt, limiter
 from api.http import register_request_guards, register_security_headers, trust_proxies
 from api.logging import configure_logging, register_request_logging
 from api.metrics import register_metrics
-from api.schemas import strict_nullable_nested
+from api.schemas import exclusive_ranges, strict_nullable_nested
 
 API_VERSION = "1.0.0"
 
@@ -103,6 +103,7 @@ def register_extensions(app: Flask) -> None:
     )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.ma_plugin.converter.add_attribute_function(strict_nullable_nested)
+    api.ma_plugin.converter.add_attribute_function(exclusive_ranges)
 
     from api.accounts.tokens import register_jwt_handlers
 

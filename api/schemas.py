@@ -177,3 +177,16 @@ def strict_nullable_nested(self: Any, field: fields.Field, ret: dict[str, Any], 
         if branch == {"type": "object", "nullable": True}:
             branch["enum"] = [None]
     return {}
+
+
+def exclusive_ranges(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec writes `Range(min=0, min_inclusive=False)` as `minimum: 0`, which admits the 0 the field
+    refuses; OpenAPI 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` say it."""
+    bounds: dict[str, Any] = {}
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            if validator.min is not None and not validator.min_inclusive:
+                bounds["exclusiveMinimum"] = True
+            if validator.max is not None and not validator.max_inclusive:
+                bounds["exclusiveMaximum"] = True
+    return bounds

@@ -14,13 +14,14 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
 
 from api import create_app
+from api.accounts import service as accounts_service
 from api.accounts.models import Role, User
-from api.accounts.tokens import issue_access_token
 from api.db import atomic
 from api.extensions import db
 from api.restaurants.demo import ensure_cafe_fausse, ensure_demo_catalogue
@@ -52,8 +53,8 @@ def seed(database_url: str) -> dict[str, str]:
                 ),
             }
             db.session.add_all(users.values())
-        for role, user in users.items():
-            tokens[str(role)], _ = issue_access_token(db.session.merge(user))
+        for role, user in users.items():  # a session each, as sign-in opens it
+            tokens[str(role)] = accounts_service.start_session(user=user, now=datetime.now(UTC)).access_token
         db.session.remove()
         db.engine.dispose()
     return tokens

@@ -47,3 +47,23 @@ def test_calendar_dates_say_their_year_range(client):
         if p["name"] == "date"
     )
     assert date_filter["schema"]["pattern"] == "^2[01][0-9]{2}-"  # 2000-01-01 .. 2199-12-31
+
+
+def test_renumbering_a_table_onto_a_taken_number_is_409_not_500(client, make_user):
+    from api.accounts.models import Role
+    from tests.booking.helpers import build_restaurant
+
+    restaurant = build_restaurant(tables=[(2, 4)])
+    staff = make_user(Role.STAFF, restaurant_id=restaurant.id)
+    second = next(table for table in restaurant.tables if table.number == 2)
+    response = client.patch(
+        f"/api/restaurants/{restaurant.id}/tables/{second.id}", json={"number": 1}, headers=bearer(staff)
+    )
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "TABLE_NUMBER_TAKEN"
+    assert response.get_json()["details"] == {"number": 1}
+
+
+def test_exclusive_bounds_are_exclusive_in_the_spec(client):
+    distance = spec_schemas(client)["PreferencesUpdate"]["properties"]["maxDistanceMiles"]
+    assert distance["minimum"] == 0 and distance["exclusiveMinimum"] is True

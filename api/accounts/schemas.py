@@ -24,6 +24,16 @@ def _last_name(user: Any) -> str:
     return split_name(user.name)[1]
 
 
+def _new_password() -> fields.String:
+    # The minimum is the password policy's (422 WEAK_PASSWORD, not VALIDATION_ERROR): documented here.
+    return fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=PASSWORD_MAX_LENGTH),
+        metadata={"minLength": PASSWORD_MIN_LENGTH},
+    )
+
+
 class UserSchema(CamelCaseSchema):
     id = fields.UUID(dump_only=True)
     email = fields.String()
@@ -54,13 +64,7 @@ class AppUserSchema(UserSchema):
 
 class RegisterSchema(CamelCaseSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    # The minimum is the password policy's (422 WEAK_PASSWORD, not VALIDATION_ERROR): documented here.
-    password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=PASSWORD_MAX_LENGTH),
-        metadata={"minLength": PASSWORD_MIN_LENGTH},
-    )
+    password = _new_password()
     name = fields.String(load_default="", validate=validate.Length(max=200))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
 
@@ -69,7 +73,7 @@ class AccountSignupSchema(CamelCaseSchema):
     """The app frontend's sign-up: the name in two parts."""
 
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH))
+    password = _new_password()
     first_name = fields.String(load_default="", validate=validate.Length(max=100))
     last_name = fields.String(load_default="", validate=validate.Length(max=100))
 

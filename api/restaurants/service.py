@@ -452,12 +452,13 @@ def _check_table(table: DiningTable) -> None:
 
 
 def _flush_table(table: DiningTable) -> None:
+    number = table.number  # read now: after a failed flush the row cannot be loaded again
     try:
         db.session.flush()
     except IntegrityError as err:
         if getattr(err.orig.diag, "constraint_name", None) == TABLE_NUMBER_UNIQUE_CONSTRAINT:
             raise Conflict(
-                ErrorCode.TABLE_NUMBER_TAKEN, "Another table has this number.", details={"number": table.number}
+                ErrorCode.TABLE_NUMBER_TAKEN, "Another table has this number.", details={"number": number}
             ) from err
         raise
 
