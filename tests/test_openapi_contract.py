@@ -67,3 +67,8 @@ def test_renumbering_a_table_onto_a_taken_number_is_409_not_500(client, make_use
 def test_exclusive_bounds_are_exclusive_in_the_spec(client):
     distance = spec_schemas(client)["PreferencesUpdate"]["properties"]["maxDistanceMiles"]
     assert distance["minimum"] == 0 and distance["exclusiveMinimum"] is True
+
+
+def test_a_nullable_price_range_lists_null_among_its_values(client):
+    price_range = spec_schemas(client)["AppPreferencesInput"]["properties"]["priceRange"]
+    assert price_range["enum"] == ["$", "$$", "$$$", "$$$$", None] and price_range["nullable"] is True

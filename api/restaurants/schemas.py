@@ -29,7 +29,8 @@ class PriceRange(fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.metadata = {"enum": ["$", "$$", "$$$", "$$$$"], **self.metadata}
+        symbols: list[str | None] = ["$", "$$", "$$$", "$$$$"]
+        self.metadata = {"enum": [*symbols, None] if self.allow_none else symbols, **self.metadata}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else price_symbol(value)
