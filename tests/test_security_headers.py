@@ -27,7 +27,7 @@ def test_error_responses_carry_them_too(client):
 
 
 def test_hsts_only_in_production(make_app):
-    app = make_app(env="production")
+    app = make_app(env="production", refresh_cookie_secure=True)
     response = app.test_client().get("/health")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
