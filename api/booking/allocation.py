@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import DateTime, Integer, bindparam, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.booking.models import MAX_CLAIM, OCCUPANCY_EXCLUSION_CONSTRAINT, Hold, TableOccupancy
 from api.booking.slots import Slot
@@ -208,16 +208,30 @@ def insert_claims(
 
 @contextmanager
 def race_lost_on_claim_collision() -> Iterator[None]:
-    """Turn the occupancy constraint's violation into 409 RACE_LOST; anything else re-raises (a bug)."""
+    """Turn the occupancy constraint's violation into 409 RACE_LOST; anything else re-raises (a bug).
+
+    An exclusion constraint is checked after the row is in the index, so two transactions that
+    insert overlapping claims at the same moment can each wait for the other: PostgreSQL breaks
+    that deadlock by aborting one, which has lost the same race. (Under the service-day lock no
+    two claims on one table are ever inserted at once; only a race past the lock meets this.)
+    """
     try:
         yield
     except IntegrityError as err:
         if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == OCCUPANCY_EXCLUSION_CONSTRAINT:
-            raise Conflict(
-                ErrorCode.RACE_LOST,
-                "Another booking took this table a moment ago; please try again.",
-            ) from err
+            raise _race_lost() from err
         raise
+    except OperationalError as err:
+        if getattr(err.orig, "pgcode", None) == _DEADLOCK_DETECTED:
+            raise _race_lost() from err
+        raise
+
+
+_DEADLOCK_DETECTED = "40P01"
+
+
+def _race_lost() -> Conflict:
+    return Conflict(ErrorCode.RACE_LOST, "Another booking took this table a moment ago; please try again.")
 
 
 def transfer_hold_claims(*, hold_id: uuid.UUID, reservation_id: uuid.UUID) -> int:

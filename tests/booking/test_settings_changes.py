@@ -12,9 +12,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from api.accounts.models import Role
-from api.booking import reservations
+from api.booking import allocation, reservations
+from api.errors import Conflict
 from api.extensions import db
 from tests.booking.helpers import build_restaurant, local, upcoming_service_day, utc_z
 from tests.support import invariants
@@ -198,3 +200,21 @@ def test_without_the_lock_and_blind_to_the_first_stay_an_overlap_on_another_grid
     assert response.get_json()["code"] == "RACE_LOST"
     assert db.session.execute(db.text("SELECT count(*) FROM reservations")).scalar_one() == 1
     assert_invariants()
+
+
+class _Deadlock(Exception):
+    pgcode = "40P01"
+
+
+def test_a_deadlock_between_two_claims_past_the_lock_is_race_lost_not_a_503():
+    """Two overlapping claims inserted at once (only possible past the lock) may deadlock in the
+    exclusion check; PostgreSQL aborts one, which lost the race for the table."""
+    with pytest.raises(Conflict) as lost, allocation.race_lost_on_claim_collision():
+        raise OperationalError("INSERT INTO table_occupancies ...", {}, _Deadlock())
+    assert lost.value.code == "RACE_LOST"
+
+    class _Timeout(Exception):
+        pgcode = "55P03"
+
+    with pytest.raises(OperationalError), allocation.race_lost_on_claim_collision():
+        raise OperationalError("SELECT pg_advisory_xact_lock(...)", {}, _Timeout())  # a lock timeout stays a 503
