@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Seatkeeper bootstrap.
-#   ./start.sh          set up, migrate, load demo data, serve with gunicorn on $PORT (default 8000)
+#   ./start.sh          set up, migrate, load demo data, serve with gunicorn on $PORT (default 8000) and run the worker
 #   ./start.sh test     set up, then the whole suite: ruff + pytest (extra args go to pytest)
 # On a fresh machine it needs only Python 3.11+ and git.
 set -euo pipefail
@@ -94,8 +94,14 @@ choose_database() {
 }
 
 GUNICORN_PID=""
+WORKER_PID=""
 shutdown() {
   trap - INT TERM EXIT
+  if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
+    log "stopping the worker"
+    kill -TERM "$WORKER_PID" 2>/dev/null || true
+    wait "$WORKER_PID" 2>/dev/null || true
+  fi
   if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
     log "stopping gunicorn"
     kill -TERM "$GUNICORN_PID" 2>/dev/null || true
@@ -134,13 +140,17 @@ serve() {
   "$PY" -m gunicorn wsgi:app --bind "0.0.0.0:$port" --workers "$workers" --threads "$threads" \
     --graceful-timeout 10 &
   GUNICORN_PID=$!
+  # The background worker: outbox emails, hold purge, status automation, payment reconciliation.
+  "$PY" -m flask --app wsgi worker &
+  WORKER_PID=$!
   for _ in $(seq 1 100); do
     if "$PY" -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1).status != 200)" 2>/dev/null; then
       log "Seatkeeper is up:"
       log "  API        http://localhost:$port/api"
       log "  health     http://localhost:$port/health"
       log "  API docs   http://localhost:$port/docs   (spec: /openapi.json)"
-      log "Ctrl-C stops the server${EMBEDDED_PG:+ and the embedded database}."
+      log "  worker     emails and periodic jobs (pid $WORKER_PID; mail to ${SMTP_HOST:-localhost}:${SMTP_PORT:-1025})"
+      log "Ctrl-C stops the server, the worker${EMBEDDED_PG:+ and the embedded database}."
       wait "$GUNICORN_PID"
       return
     fi
