@@ -341,8 +341,8 @@ def test_the_booking_flow_as_the_client_makes_it(client, signed_up, restaurant, 
     assert past["status"] == "cancelled" and is_epoch_ms(past["cancelledAt"])
 
 
-def test_no_show_is_spelled_the_clients_way(client, signed_up, restaurant, day):
-    token = signed_up["accessToken"]
+def book_as_the_client(client, token: str, day) -> None:
+    """Hold 19:00 for two at the Yelp-id restaurant and confirm with test card 4242, as the client does."""
     hold_request = {
         "userId": "current_user",
         "restaurantId": YELP_ID,
@@ -352,13 +352,19 @@ def test_no_show_is_spelled_the_clients_way(client, signed_up, restaurant, day):
     }
     hold_id = call(client, "POST", "/reservations/hold", hold_request, token=token).get_json()["hold"]["holdId"]
     card = {"type": "credit-card", "last4": "4242"}
-    call(
+    confirmed = call(
         client,
         "POST",
         "/reservations/confirm",
         {"holdId": hold_id, "userId": "current_user", "paymentMethod": card},
         token=token,
     )
+    assert confirmed.status_code == 201, confirmed.get_json()
+
+
+def test_no_show_is_spelled_the_clients_way(client, signed_up, restaurant, day):
+    token = signed_up["accessToken"]
+    book_as_the_client(client, token, day)
     db.session.execute(update(Reservation).values(status=ReservationStatus.NO_SHOW))
     db.session.commit()
     [item] = call(client, "GET", "/reservations/user/current_user", query={"filter": "past"}, token=token).get_json()
@@ -506,22 +512,7 @@ def test_stats_count_likes_and_reservations(client, signed_up, restaurant, day):
     call(
         client, "POST", "/favorites", {"userId": "current_user", "restaurantId": YELP_ID, "matchScore": 70}, token=token
     )
-    hold_request = {
-        "userId": "current_user",
-        "restaurantId": YELP_ID,
-        "date": day.isoformat(),
-        "time": "19:00",
-        "partySize": 2,
-    }
-    hold_id = call(client, "POST", "/reservations/hold", hold_request, token=token).get_json()["hold"]["holdId"]
-    card = {"type": "credit-card", "last4": "4242"}
-    call(
-        client,
-        "POST",
-        "/reservations/confirm",
-        {"holdId": hold_id, "userId": "current_user", "paymentMethod": card},
-        token=token,
-    )
+    book_as_the_client(client, token, day)
 
     response = call(client, "GET", "/stats/current_user", token=token)
     assert response.status_code == 200, response.get_json()

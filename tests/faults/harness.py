@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, text
 
-from tests.support.live_server import ROOT
+from tests.support.live_server import ROOT, stop_process
 
 CAFE_FAUSSE_ZONE = ZoneInfo("America/New_York")
 
@@ -52,12 +51,7 @@ def worker_process(database_url: str, env: Mapping[str, str]) -> Iterator[Worker
             try:
                 yield worker
             finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_process(process)
                 worker.kept = log.read_text(errors="replace")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from tests.support.live_server import free_port
+from tests.support.live_server import free_port, stop_process
 
 # Few server connections for many clients: every app process shares them, transaction by transaction.
 POOL_SIZE = 6
@@ -85,12 +85,7 @@ pidfile = {work / "pgbouncer.pid"}
             _wait_for_port(port, process, work / "pgbouncer.log")
             yield Bouncer(port=port)
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, sig=signal.SIGINT, timeout=10)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
