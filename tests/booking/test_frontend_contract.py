@@ -341,8 +341,8 @@ def test_the_booking_flow_as_the_client_makes_it(client, signed_up, restaurant, 
     assert past["status"] == "cancelled" and is_epoch_ms(past["cancelledAt"])
 
 
-def book_as_the_client(client, token: str, day) -> None:
-    """Hold 19:00 for two at the Yelp-id restaurant and confirm with test card 4242, as the client does."""
+def hold_as_the_client(client, token: str, day) -> str:
+    """Hold 19:00 for two at the Yelp-id restaurant, as the reserve modal does; return the hold id."""
     hold_request = {
         "userId": "current_user",
         "restaurantId": YELP_ID,
@@ -350,7 +350,12 @@ def book_as_the_client(client, token: str, day) -> None:
         "time": "19:00",
         "partySize": 2,
     }
-    hold_id = call(client, "POST", "/reservations/hold", hold_request, token=token).get_json()["hold"]["holdId"]
+    return call(client, "POST", "/reservations/hold", hold_request, token=token).get_json()["hold"]["holdId"]
+
+
+def book_as_the_client(client, token: str, day) -> None:
+    """Hold 19:00 for two at the Yelp-id restaurant and confirm with test card 4242, as the client does."""
+    hold_id = hold_as_the_client(client, token, day)
     card = {"type": "credit-card", "last4": "4242"}
     confirmed = call(
         client,
@@ -373,14 +378,7 @@ def test_no_show_is_spelled_the_clients_way(client, signed_up, restaurant, day):
 
 def test_test_card_0002_is_declined_with_a_clear_message(client, signed_up, restaurant, day):
     token = signed_up["accessToken"]
-    hold_request = {
-        "userId": "current_user",
-        "restaurantId": YELP_ID,
-        "date": day.isoformat(),
-        "time": "19:00",
-        "partySize": 2,
-    }
-    hold_id = call(client, "POST", "/reservations/hold", hold_request, token=token).get_json()["hold"]["holdId"]
+    hold_id = hold_as_the_client(client, token, day)
     card = {"type": "credit-card", "last4": "0002", "cardholderName": "Ada", "expiryMonth": 1, "expiryYear": 2031}
     response = call(
         client,
