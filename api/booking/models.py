@@ -30,15 +30,21 @@ from api.restaurants.models import DiningTable, Restaurant
 
 
 class ReservationStatus(enum.StrEnum):
-    PENDING = "pending"
+    """The life of a reservation; the moves between these are `api.booking.lifecycle.TRANSITIONS`."""
+
+    PENDING = "pending"  # awaiting the restaurant's approval (primetime); holds its table
     CONFIRMED = "confirmed"
+    SEATED = "seated"
     COMPLETED = "completed"
+    REJECTED = "rejected"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
 
 
-# Statuses whose reservation still occupies its table.
+# Still to come: shown as upcoming, and the only statuses a guest may change or cancel.
 ACTIVE_STATUSES = (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+# Statuses whose reservation holds its table: everything else has released its claims.
+OCCUPYING_STATUSES = (*ACTIVE_STATUSES, ReservationStatus.SEATED)
 
 
 class ReservationSource(enum.StrEnum):
@@ -104,6 +110,29 @@ class Reservation(Base):
     restaurant: Mapped[Restaurant] = relationship()
     table: Mapped[DiningTable] = relationship()
     customer: Mapped[Customer | None] = relationship()
+
+
+class ReservationEvent(Base):
+    """The audit trail of a reservation: every status transition and every change, who and when.
+
+    `actor_role` is the role the actor acted in (`guest`, `staff`, `admin`, `system` for the
+    worker, `link` for a guest through their manage link); `actor_id` is the user, if any.
+    """
+
+    __tablename__ = "reservation_events"
+    __table_args__ = (Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # What changed, for `change` events: {"field": [old, new], ...}.
+    details: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
 
 
 class Hold(Base):

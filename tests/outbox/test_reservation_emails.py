@@ -120,14 +120,18 @@ def test_cancellation_email(mail_app):
     assert "cancelled" in mail["Subject"].lower() and code in mail["Subject"]
 
 
-def test_finished_confirmed_reservations_are_completed_by_the_periodic_job(mail_app):
+def test_finished_seated_reservations_are_completed_by_the_periodic_job(mail_app):
+    from api.booking import lifecycle
     from api.booking.lifecycle import complete_finished_reservations
     from api.booking.models import Reservation, ReservationStatus
+    from api.db import atomic
 
     app, _ = mail_app
     with app.app_context():
         book_and_enqueue(notifications.RESERVATION_CONFIRMED)
         reservation = db.session.query(Reservation).one()
+        with atomic():
+            lifecycle.apply(reservation, lifecycle.Action.SEAT, actor=lifecycle.SYSTEM, now=reservation.starts_at)
         assert complete_finished_reservations(reservation.starts_at) == 0
         assert complete_finished_reservations(reservation.ends_at) == 1
         assert complete_finished_reservations(reservation.ends_at) == 0
