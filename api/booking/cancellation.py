@@ -25,12 +25,11 @@ from sqlalchemy.orm import joinedload
 
 from api.accounts.authz import ensure_acting_for, ensure_can_manage_restaurant
 from api.accounts.models import Role, User
-from api.booking import lifecycle, notifications
+from api.booking import lifecycle
 from api.booking.models import ACTIVE_STATUSES, Reservation, ReservationStatus
 from api.db import atomic
 from api.errors import AppError, Conflict, ErrorCode, Forbidden, NotFound
 from api.extensions import db
-from api.outbox import service as outbox_service
 from api.payments import service as payments_service
 from api.payments.models import CAPTURED_STATUSES, Payment, PaymentRefund, PaymentStatus, RefundStatus
 
@@ -207,7 +206,6 @@ def cancel_reservation(
             reason=reason,
         )
         reservation.refund_cents = refund_cents_for(reservation.deposit_cents, percent)
-        outbox_service.enqueue(notifications.RESERVATION_CANCELLED, reservation_id=reservation.id)
         result = Cancelled(
             reservation_id=reservation.id,
             refund_percent=percent,

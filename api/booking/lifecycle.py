@@ -29,6 +29,7 @@ from api.booking.models import Reservation, ReservationEvent, ReservationStatus,
 from api.db import atomic
 from api.errors import Conflict, ErrorCode
 from api.extensions import db
+from api.outbox import service as outbox_service
 
 
 class Action(enum.StrEnum):
@@ -71,6 +72,9 @@ class Actor:
             return cls("guest", user.id)
         return cls("guest" if user.role == Role.CUSTOMER else str(user.role), user.id)
 
+
+# Outbox message kind queued with every audit row: {reservation_id, event_id} (api.booking.notifications).
+RESERVATION_EVENT = "reservation.event"
 
 SYSTEM = Actor("system")
 MANAGE_LINK = Actor("link")
@@ -116,20 +120,21 @@ def record(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Write one audit row for `reservation` as it now stands."""
-    db.session.add(
-        ReservationEvent(
-            reservation_id=reservation.id,
-            at=now,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            action=action,
-            from_status=from_status,
-            to_status=reservation.status,
-            reason=reason,
-            details=details or {},
-        )
+    """Write one audit row for `reservation` as it now stands, and queue the emails it calls for."""
+    event = ReservationEvent(
+        reservation_id=reservation.id,
+        at=now,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        action=action,
+        from_status=from_status,
+        to_status=reservation.status,
+        reason=reason,
+        details=details or {},
     )
+    db.session.add(event)
+    db.session.flush([event])
+    outbox_service.enqueue(RESERVATION_EVENT, reservation_id=reservation.id, event_id=event.id)
 
 
 def history(reservation_id: uuid.UUID) -> list[ReservationEvent]:

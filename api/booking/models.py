@@ -134,6 +134,8 @@ class ReservationEvent(Base):
     # What changed, for `change` events: {"field": [old, new], ...}.
     details: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
 
+    reservation: Mapped[Reservation] = relationship()
+
 
 class Hold(Base):
     """A table claimed for a user for a few minutes while they pay the deposit.
