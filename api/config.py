@@ -77,6 +77,8 @@ class Settings:
     ratelimit_booking_email: str = "3 per hour; 10 per day"
     ratelimit_hold: str = "10 per minute; 60 per hour"
     ratelimit_newsletter: str = "10 per minute"
+    # Guest manage links (/api/manage/<token>), per client address: tokens cannot be guessed anyway.
+    ratelimit_manage: str = "30 per minute; 300 per hour"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""

@@ -74,6 +74,7 @@ EDITABLE_COLUMNS = frozenset(
         "currency",
         "phone",
         "email",
+        "send_confirmation_emails",
     }
 )
 
