@@ -96,6 +96,10 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/reservations"):                           (staff_only(),              "website_day_list"),
     ("GET",    "/api/reservations/availability"):              (public(),                  "website_availability"),
     ("GET",    "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "own_reservation"),
+    # --- booking: guest manage links; the token in the path is the credential, never a login ---------
+    ("GET",    "/api/manage/<token>"):                         (public(),                  "manage_link"),
+    ("DELETE", "/api/manage/<token>"):                         (public(),                  "fresh_manage_link"),
+    ("GET",    "/manage/<token>"):                             (public(),                  "manage_page"),  # HTML
     # --- newsletter (seed 003; api/newsletter/routes.py) -------------------------------------------
     ("POST",   "/api/newsletter"):                             (public(),                  "newsletter_signup"),
     ("POST",   "/api/newsletter/unsubscribe"):                 (public(),                  "newsletter_token"),
@@ -312,6 +316,33 @@ def website_availability(ctx: Ctx, who: str) -> Req:
 def own_reservation(ctx: Ctx, who: str) -> Req:
     reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
     return Req(path=f"/api/reservations/{reservation.id}")
+
+
+def _manage_token(ctx: Ctx) -> str:
+    """A manage link's token for a fresh reservation of ctx.customer."""
+    from api.booking import manage
+    from api.db import atomic
+
+    reservation = _app_reservation(ctx)
+    with atomic():
+        token = manage.mint_token(reservation=reservation, now=ctx.now)
+    ctx.keep()
+    return token
+
+
+@builder
+def manage_link(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/manage/{ctx.once('manage_token', lambda: _manage_token(ctx))}")
+
+
+@builder
+def fresh_manage_link(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/manage/{_manage_token(ctx)}")  # a fresh booking per caller: cancelling spends it
+
+
+@builder
+def manage_page(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/manage/{ctx.once('manage_token', lambda: _manage_token(ctx))}")
 
 
 @builder

@@ -1,4 +1,4 @@
-"""The Café Fausse website's booking page: a small HTML client of the public API (seed 003)."""
+"""The Café Fausse website: the booking page (seed 003) and the guest's manage page, small HTML clients of the API."""
 
 from __future__ import annotations
 
@@ -11,3 +11,9 @@ blp = Blueprint("web", __name__)
 def home() -> str:
     """The reservation and newsletter forms."""
     return render_template("web/index.html")
+
+
+@blp.get("/manage/<token>")
+def manage(token: str) -> str:
+    """The page a guest's manage link opens: view, change or cancel through /api/manage/<token>."""
+    return render_template("web/manage.html")
