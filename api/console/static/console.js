@@ -36,8 +36,8 @@ async function api(method, path, body, { retry = true } = {}) {
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || String(response.status), error.message || data?.message || "Something went wrong.", error.details);
+    const error = data || {};
+    throw new ApiError(response.status, error.code || String(response.status), error.message || "Something went wrong.", error.details);
   }
   return data;
 }
