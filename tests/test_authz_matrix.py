@@ -29,7 +29,7 @@ HOW TO ADD YOUR ROUTE (one line in MATRIX, plus a request builder if it needs on
 Personas, in order: anonymous (no token), expired (the customer's token, expired), tampered (the
 customer's token with its payload changed to claim the admin), customer, other (customer),
 staff, admin. A refused token must also carry its code: UNAUTHORIZED, TOKEN_EXPIRED, TOKEN_INVALID.
-Skipped: `static`, the Swagger UI under /docs, /openapi.json.
+Skipped: `static` (the app's and each blueprint's), the Swagger UI under /docs, /openapi.json.
 """
 
 from __future__ import annotations
@@ -70,6 +70,14 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/health/ready"):                            (public(),          None),
     # --- the Café Fausse website page (HTML) --------------------------------------------------
     ("GET",   "/"):                                        (public(),          None),
+    # --- the staff console's page shells (HTML; their data comes from the API, which checks) --
+    ("GET",   "/staff/"):                                  (public(),          None),
+    ("GET",   "/staff/login"):                             (public(),          None),
+    ("GET",   "/staff/approvals"):                         (public(),          None),
+    ("GET",   "/staff/new"):                               (public(),          None),
+    ("GET",   "/staff/floor"):                             (public(),          None),
+    ("GET",   "/staff/calendar"):                          (public(),          None),
+    ("GET",   "/staff/dashboard"):                         (public(),          None),
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
@@ -518,7 +526,8 @@ def customer_stats(ctx: Ctx, who: str) -> Req:
 
 
 def _skipped(rule: Any) -> bool:
-    return rule.endpoint == "static" or rule.rule.startswith("/docs") or rule.rule == "/openapi.json"
+    static = rule.endpoint == "static" or rule.endpoint.endswith(".static")  # a blueprint's own assets
+    return static or rule.rule.startswith("/docs") or rule.rule == "/openapi.json"
 
 
 def _routes(app: Any) -> set[tuple[str, str]]:
