@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -26,6 +27,13 @@ _GONE = {
     "description": "MANAGE_LINK_EXPIRED: the stay has ended, or the booking is cancelled, rejected, completed or a "
     "no-show (details.status)",
 }
+
+
+@blp.after_request
+def _no_store(response: Response) -> Response:
+    """The URL holds the secret and the answer a guest's booking: no cache keeps either."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _now() -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, make_response, render_template
 
 blp = Blueprint("web", __name__)
 
@@ -14,6 +14,8 @@ def home() -> str:
 
 
 @blp.get("/manage/<token>")
-def manage(token: str) -> str:
+def manage(token: str) -> Response:
     """The page a guest's manage link opens: view, change or cancel through /api/manage/<token>."""
-    return render_template("web/manage.html")
+    response = make_response(render_template("web/manage.html"))
+    response.headers["Cache-Control"] = "no-store"  # the URL holds the guest's secret
+    return response
