@@ -19,7 +19,7 @@ from api.extensions import db
 
 PRODID = "-//Seatkeeper//Reservations//EN"
 # Audit actions that change what a guest's calendar shows: each one bumps SEQUENCE.
-_CALENDAR_ACTIONS = ("approve", "change", "cancel", "reject")
+_CALENDAR_ACTIONS = ("approve", "change", "trade", "cancel", "reject")
 
 
 def uid(reservation: Reservation) -> str:

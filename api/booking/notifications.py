@@ -21,6 +21,7 @@ email and the restaurant's never sends the guest's twice.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -44,16 +45,16 @@ RESERVATION_REMINDER = "reservation.reminder"
 
 # Actors who are the restaurant itself: it is not told about what it did.
 _RESTAURANT_ROLES = frozenset({"staff", "admin"})
-# How the audit's `details` names what a change touched, in words for the guest.
+# How the audit's `details` names what a change touched, in words for the guest (others: their own words).
 _FIELD_WORDS = {
     "starts_at": "time",
-    "time": "time",
+    "startsAt": "time",
     "service_date": "date",
-    "date": "date",
-    "party_size": "party size",
-    "special_requests": "special requests",
+    "serviceDate": "date",
     "table_id": "table",
-    "table": "table",
+    "tableId": "table",
+    "tableNumber": "table",
+    "tradeId": "",
 }
 
 # Which calendar, if any, an email carries.
@@ -99,10 +100,15 @@ def _context(reservation: Reservation, event: ReservationEvent | None = None) ->
 
 
 def _changed_words(event: ReservationEvent | None) -> list[str]:
+    """`{"partySize": [2, 4], "starts_at": [...]}` -> ["party size", "time"]."""
     if event is None or not event.details:
         return []
-    words = [_FIELD_WORDS.get(field, field.replace("_", " ")) for field in event.details]
-    return list(dict.fromkeys(words))
+    words = [_FIELD_WORDS.get(field, _words(field)) for field in event.details]
+    return [word for word in dict.fromkeys(words) if word]
+
+
+def _words(field: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", field).replace("_", " ").lower()
 
 
 def _queue(template: str, *, to: str, subject: str, context: dict[str, Any], key: str, calendar: str = "") -> None:
@@ -242,7 +248,7 @@ def _queue_rejection(reservation: Reservation, event: ReservationEvent, now: dat
 
 
 def _queue_change(reservation: Reservation, event: ReservationEvent, now: datetime) -> None:
-    if manage.link_is_live(reservation, now=now):
+    if event.action == "change" and manage.link_is_live(reservation, now=now):
         _to_guest(
             "reservation_changed",
             reservation,
@@ -302,6 +308,9 @@ _EVENT_EMAILS: dict[str, Callable[[Reservation, ReservationEvent, datetime], Non
     lifecycle.Action.CANCEL.value: _queue_cancellation,
     lifecycle.Action.NO_SHOW.value: _queue_no_show,
     "change": _queue_change,
+    # A swap of times/tables (api/trades): the trade's own emails tell both guests; the restaurant
+    # hears of it here as of any other change.
+    "trade": _queue_change,
 }
 
 

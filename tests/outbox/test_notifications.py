@@ -259,6 +259,24 @@ def test_a_change_by_the_restaurant_emails_the_guest_only(mail_app):
     assert [m["Subject"] for m in inbox.to(HOST) if "changed" in m["Subject"].lower()] == []
 
 
+def test_a_trade_tells_the_restaurant_and_leaves_the_guest_to_the_trade_email(mail_app):
+    _, inbox = mail_app
+    reservation = book()
+    drain()
+    before = len(inbox.to(GUEST))
+    with atomic():  # as api/trades records the swap of a booking's time and table
+        row = db.session.get(Reservation, reservation.id, with_for_update=True)
+        lifecycle.record(
+            row, action="trade", actor=GUEST_ACTOR, now=datetime.now(UTC), from_status=row.status,
+            details={"startsAt": ["a", "b"], "tableNumber": [1, 2], "tradeId": "t"},
+        )  # fmt: skip
+    drain()
+
+    notice = only(inbox.to(HOST), "changed")
+    assert "time, table" in text_of(notice)
+    assert len(inbox.to(GUEST)) == before
+
+
 def test_a_guest_cancellation_takes_the_booking_out_of_the_calendar_and_tells_the_restaurant(mail_app):
     app, inbox = mail_app
     reservation = book()
@@ -419,5 +437,12 @@ def test_staff_turn_guest_confirmations_off_through_the_restaurant_settings(clie
     assert refused.status_code == 422
 
 
-def test_every_emailed_action_has_templates():
-    assert set(notifications._EVENT_EMAILS) == {"approve", "reject", "change", "cancel", "no_show"}
+def test_what_a_change_touched_is_named_in_words():
+    from api.booking.models import ReservationEvent
+
+    event = ReservationEvent(details={"partySize": [2, 4], "starts_at": ["a", "b"], "specialRequests": ["", "x"]})
+    assert notifications._changed_words(event) == ["party size", "time", "special requests"]
+
+
+def test_every_emailed_action_is_known():
+    assert set(notifications._EVENT_EMAILS) == {"approve", "reject", "change", "trade", "cancel", "no_show"}
