@@ -22,10 +22,10 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from api.booking import cancellation, lifecycle
@@ -35,6 +35,9 @@ from api.errors import ErrorCode, Gone, NotFound
 from api.extensions import db
 
 TOKEN_BYTES = 32
+# Stale tokens are kept this long after the stay so their links say "expired" (410) rather than
+# "no such link" (404); then `prune_stale_tokens` deletes them.
+KEEP_STALE_TOKENS = timedelta(days=30)
 # token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet; anything else is not ours.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -153,3 +156,11 @@ def cancel_reservation(*, token: str, now: datetime) -> cancellation.Cancelled:
         )
     cancellation.settle_refund_after_cancel(reservation_id=result.reservation_id, now=now)
     return result
+
+
+def prune_stale_tokens(now: datetime) -> int:
+    """Delete the tokens of stays that ended more than `KEEP_STALE_TOKENS` ago (the worker, hourly)."""
+    with atomic():
+        ended = select(Reservation.id).where(Reservation.ends_at < now - KEEP_STALE_TOKENS)
+        result = db.session.execute(delete(ManageToken).where(ManageToken.reservation_id.in_(ended)))
+    return result.rowcount

@@ -342,3 +342,5 @@ def register() -> None:
     outbox_service.register_handler(RESERVATION_CONFIRMED, send_confirmation)
     outbox_service.register_handler(lifecycle.RESERVATION_EVENT, send_event_emails)
     outbox_service.register_handler(RESERVATION_REMINDER, send_reminder)
+    # The links these emails carry: tokens of long-past stays are deleted.
+    outbox_service.register_periodic("prune-manage-tokens", 3600, manage.prune_stale_tokens)

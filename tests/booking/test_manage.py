@@ -241,3 +241,16 @@ def test_the_manage_page_is_served_for_any_token(client, cafe):
     assert page.headers["Cache-Control"] == "no-store"
     for answer in (client.get(f"/api/manage/{token}"), client.get(f"/api/manage/{secrets.token_urlsafe(32)}")):
         assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_tokens_of_long_past_stays_are_pruned(client, cafe):
+    first, first_token = _book(cafe, hour=19)
+    later, later_token = _book(cafe, hour=21)
+    minute = timedelta(minutes=1)
+
+    assert manage.prune_stale_tokens(first.ends_at + manage.KEEP_STALE_TOKENS - minute) == 0
+    assert manage.prune_stale_tokens(first.ends_at + manage.KEEP_STALE_TOKENS + minute) == 1
+    assert client.get(f"/api/manage/{first_token}").status_code == 404
+    assert client.get(f"/api/manage/{later_token}").status_code == 200
+    assert manage.prune_stale_tokens(later.ends_at + manage.KEEP_STALE_TOKENS + minute) == 1
+    assert db.session.scalar(select(func.count()).select_from(ManageToken)) == 0
