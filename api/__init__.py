@@ -153,11 +153,13 @@ def register_blueprints(app: Flask) -> None:
 
     accounts_service.register_profile_preferences(discovery_service.app_preferences)
 
+    from api.booking.waitlist_routes import blp as waitlist_blp
     from api.payments.routes import blp as payments_blp
     from api.trades.routes import blp as trades_blp
 
     api.register_blueprint(payments_blp)
     api.register_blueprint(trades_blp)
+    api.register_blueprint(waitlist_blp)
     if app.config["SETTINGS"].bench_endpoints_enabled:
         from api.benchmark.routes import blp as bench_blp  # bench/booking.py's baseline; never in production
 
@@ -202,6 +204,10 @@ def register_background_work() -> None:
     from api.trades import service as trades_service
 
     trade_notifications.register()
+
+    from api.booking import waitlist
+
+    waitlist.register()
     register_periodic("expire-trades", 300, trades_service.expire_trades)
 
 

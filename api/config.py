@@ -49,6 +49,10 @@ class Settings:
     web_concurrency: int = 1
     slot_minutes: int = 30
     hold_minutes: int = 10
+    waitlist_offer_minutes: int = 15
+    # Where an offer's email sends the guest to claim it: the frontend page that confirms the
+    # offer's hold (POST /api/reservations/confirm). {public_base_url}, {hold_id}, {entry_id}.
+    waitlist_claim_url: str = "{public_base_url}/checkout?holdId={hold_id}"
     lock_timeout_ms: int = 3000
     settings_cache_seconds: int = 5
     statement_timeout_ms: int = 15000

@@ -99,6 +99,11 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/reservations/user/<user_id>"):            (signed_in(other=403),      "app_user_reservations"),
     ("DELETE", "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_cancel"),
     ("GET",    "/api/reservations/<uuid:reservation_id>/refund-quote"): (owner_or_404(),   "app_refund_quote"),
+    # --- waitlist (api/booking/waitlist_routes.py) --------------------------------------------------
+    ("POST",   "/api/restaurants/<restaurant_id>/waitlist"): (signed_in(201),         "waitlist_join"),
+    ("GET",    "/api/restaurants/<restaurant_id>/waitlist"): (staff_only(),           "waitlist_day"),
+    ("GET",    "/api/waitlist"):                             (signed_in(),            None),
+    ("DELETE", "/api/waitlist/<uuid:entry_id>"):  (owner_or_404(204, staff=404, admin=404), "waitlist_leave"),
     # --- trades (seed 002; api/trades/routes.py): only the two guests in a trade see it --------------
     ("POST",   "/api/trades"):                  (signed_in(201, other=404, staff=404, admin=404), "trade_proposal"),
     ("GET",    "/api/trades"):                  (signed_in(),                        None),
@@ -295,6 +300,42 @@ def app_cancel(ctx: Ctx, who: str) -> Req:
 def app_refund_quote(ctx: Ctx, who: str) -> Req:
     reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
     return Req(path=f"/api/reservations/{reservation.id}/refund-quote")
+
+
+# --- waitlist ---
+
+
+@builder
+def waitlist_join(ctx: Ctx, who: str) -> Req:
+    body = {"date": _app_day(ctx), "startTime": "19:00", "endTime": "21:00", "partySize": 2}
+    return Req(path=f"/api/restaurants/{ctx.restaurant.id}/waitlist", json=body)
+
+
+@builder
+def waitlist_day(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/restaurants/{ctx.restaurant.id}/waitlist", query={"date": _app_day(ctx)})
+
+
+@builder
+def waitlist_leave(ctx: Ctx, who: str) -> Req:
+    from datetime import date, time
+
+    from api.booking import waitlist
+
+    def customers_entry() -> Any:
+        entry = waitlist.join(
+            actor=ctx.customer,
+            restaurant_id=ctx.restaurant.id,
+            service_date=date.fromisoformat(_app_day(ctx)),
+            window_start=time(12, 0),
+            window_end=time(13, 0),
+            party_size=2,
+            now=ctx.now,
+        )
+        ctx.keep()
+        return entry
+
+    return Req(path=f"/api/waitlist/{ctx.once('waitlist_entry', customers_entry).id}")
 
 
 # --- trades ---

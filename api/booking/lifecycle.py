@@ -76,6 +76,10 @@ class Actor:
 # Outbox message kind queued with every audit row: {reservation_id, event_id} (api.booking.notifications).
 RESERVATION_EVENT = "reservation.event"
 
+# Outbox message kind queued when a status gives a table back: {restaurant_id, service_date}
+# (the waitlist offers it: api.booking.waitlist).
+TABLE_FREED = "table.freed"
+
 SYSTEM = Actor("system")
 MANAGE_LINK = Actor("link")
 
@@ -104,6 +108,9 @@ def apply(
         reservation.cancelled_at = now
     if after in _FREES_TABLE:
         allocation.release_reservation_claims(reservation_id=reservation.id)
+        outbox_service.enqueue(
+            TABLE_FREED, restaurant_id=reservation.restaurant_id, service_date=reservation.service_date
+        )
     elif after == S.COMPLETED:
         _end_claims_at(reservation.id, now)
     record(reservation, action=action.value, actor=actor, now=now, from_status=before, reason=reason)
