@@ -434,7 +434,7 @@ def _move(reservation: Reservation, table: DiningTable, *, actor: Actor, now: da
             .values(table_id=table.id, table_key=table.occupancy_key)
         )
     reservation.table_id = table.id
-    db.session.flush([reservation])
+    db.session.flush()
     db.session.refresh(reservation, ["table"])
     record(
         reservation,
