@@ -58,17 +58,21 @@ def place(
     table=None,
     user_id: uuid.UUID | None = None,
     party_size: int = 2,
+    starts_at: datetime | None = None,
 ) -> Reservation:
     """A reservation in `status`, reached through `lifecycle.apply` from where bookings begin.
 
     By default it started 30 minutes ago (real clock, as the routes use) and ends in an hour, so
-    that every action is timely: seat, no-show and complete alike.
+    that every action is timely: seat, no-show and complete alike. With `starts_at`, the moves
+    on the way are made at that instant (a party seated at its start).
     """
     start, path = PATHS[status]
-    now = datetime.now(UTC)
-    starts_at = (now + starts_in).replace(second=0, microsecond=0)
+    at = starts_at
+    starts_at = starts_at or (datetime.now(UTC) + starts_in).replace(second=0, microsecond=0)
     stay = allocation.Stay(starts_at, starts_at + timedelta(minutes=minutes))
-    table = table or min(restaurant.tables, key=lambda t: (t.max_seats, t.number))
+    table = table or allocation.pick_table(
+        restaurant=restaurant, stay=stay, party_size=party_size, now=datetime.now(UTC)
+    )
     with atomic():
         reservation = reservations.insert_reservation(
             restaurant=restaurant,
@@ -84,7 +88,7 @@ def place(
     for action in path:
         with atomic():
             locked = db.session.get(Reservation, reservation.id, with_for_update=True, populate_existing=True)
-            lifecycle.apply(locked, action, actor=lifecycle.SYSTEM, now=datetime.now(UTC), reason="setup")
+            lifecycle.apply(locked, action, actor=lifecycle.SYSTEM, now=at or datetime.now(UTC), reason="setup")
     db.session.expire_all()
     return db.session.get(Reservation, reservation.id)
 
