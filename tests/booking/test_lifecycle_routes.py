@@ -217,3 +217,17 @@ def test_only_a_seated_party_can_be_extended(client, bistro, staff):
     answer = post(client, staff, confirmed, "extend", {"minutes": 30})
     assert (answer.status_code, answer.get_json()["code"]) == (409, "INVALID_TRANSITION")
     assert answer.get_json()["details"]["status"] == "confirmed"
+
+
+def test_the_routes_and_their_errors_are_in_the_spec(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    history = paths["/api/reservations/{reservation_id}/history"]["get"]
+    assert {"200", "401", "404"} <= set(history["responses"])
+    for action in ("seat", "complete", "no-show", "cancel", "extend"):
+        operation = paths[f"/api/reservations/{{reservation_id}}/{action}"]["post"]
+        assert {"200", "401", "403", "404", "409", "422"} <= set(operation["responses"]), action
+        assert operation["security"] == [{"bearerAuth": []}]
+    assert (
+        "BOOKINGS_AFFECTED"
+        in paths["/api/reservations/{reservation_id}/extend"]["post"]["responses"]["409"]["description"]
+    )
