@@ -88,3 +88,32 @@ def test_a_booking_made_inside_the_reminder_window_gets_no_reminder(bistro):
     soon = place(bistro, status=S.CONFIRMED, starts_in=10 * H)  # booked now, 10 hours ahead
     assert lifecycle.queue_reminders(datetime.now(UTC)) == 0
     assert str(soon.id) not in reminders()
+
+
+@pytest.mark.committing
+def test_the_no_show_job_skips_a_party_being_seated_and_then_sees_it_seated(make_app, committing_database):
+    from sqlalchemy import create_engine, text
+
+    from api.accounts.models import Role, User
+
+    live = make_app(database_url=committing_database)
+    with live.app_context():
+        restaurant = build_restaurant(tables=[(1, 2)])
+        late = place(restaurant, status=S.CONFIRMED, starts_in=-20 * MIN)
+        staff = User(email="floor@example.com", password_hash="x", role=Role.STAFF, restaurant_id=restaurant.id)
+        db.session.add(staff)
+        db.session.commit()
+        other = create_engine(committing_database)
+        try:
+            with other.connect() as conn, conn.begin():
+                # Staff are seating the party right now: the row is locked by their transaction.
+                conn.execute(text("SELECT 1 FROM reservations WHERE id = :id FOR UPDATE"), {"id": late.id})
+                assert lifecycle.mark_no_shows(datetime.now(UTC)) == 0, "skipped, not waited for"
+        finally:
+            other.dispose()
+        lifecycle.seat_reservation(actor=staff, reservation_id=late.id, now=datetime.now(UTC))
+        assert lifecycle.mark_no_shows(datetime.now(UTC)) == 0, "seated meanwhile: never a no-show"
+        assert status_of(late) == "seated"
+        assert [e.action for e in events_of(late.id)] == ["seat"]
+        db.session.remove()
+        db.engine.dispose()
