@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     trust_proxies(app, settings.trusted_proxies)
     register_cli(app)
     register_domain_hooks()
-    register_background_work()
+    register_background_work(settings)
     return app
 
 
@@ -132,8 +132,10 @@ def register_blueprints(app: Flask) -> None:
     # routes attach to the same `blp` from booking/app_routes.py, imported before this line.
     from api.booking import app_routes  # noqa: F401  (attaches the app frontend's routes to `blp`)
     from api.booking.routes import blp as reservations_blp
+    from api.booking.staff_routes import blp as lifecycle_blp
 
     api.register_blueprint(reservations_blp)
+    api.register_blueprint(lifecycle_blp)  # history and the staff's status actions (docs/lifecycle.md)
     api.register_blueprint(newsletter_blp)
 
     # Catalogue and discovery; werkzeug matches /api/restaurants/discovery before /<restaurant_id>.
@@ -180,7 +182,7 @@ def register_domain_hooks() -> None:
     schedule_guard.register()  # staff changes to hours, closures and time zone must not strand bookings
 
 
-def register_background_work() -> None:
+def register_background_work(settings: Settings) -> None:
     """Each domain registers its outbox handlers and periodic jobs (the worker imports no domain)."""
     from api import mail
     from api.accounts import service as accounts_service
@@ -189,7 +191,11 @@ def register_background_work() -> None:
 
     mail.register()
     notifications.register()
-    register_periodic("complete-finished-reservations", 60, lifecycle.complete_finished_reservations)
+    # The status automation (docs/lifecycle.md), each job once per interval across all workers.
+    every = settings.lifecycle_jobs_every_seconds
+    register_periodic("complete-finished-reservations", every, lifecycle.complete_finished_reservations)
+    register_periodic("mark-no-shows", every, lifecycle.mark_no_shows)
+    register_periodic("queue-reminders", every, lifecycle.queue_reminders)
     register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))
 
     from api.booking import checkout, holds

@@ -112,6 +112,16 @@ class Settings:
     # Deposit checkout: a payment left pending/authorized without a reservation is repaired by
     # the reconciler only once it is this old (a live confirmation finishes well within it).
     checkout_grace_seconds: int = 120
+    # The lifecycle (docs/lifecycle.md): a confirmed party not seated this many minutes after its
+    # start is marked a no-show by the worker; staff may seat a party up to EARLY_SEATING_MINUTES
+    # before its start; the guest's reminder is queued REMINDER_HOURS_BEFORE the start.
+    no_show_after_minutes: int = 15
+    early_seating_minutes: int = 60
+    reminder_hours_before: int = 24
+    # How often the worker runs the lifecycle jobs (completion, no-shows, reminders), across all workers.
+    lifecycle_jobs_every_seconds: int = 60
+    # Test-only (read only when ENV=test): the instant the worker's periodic jobs take as "now" (ISO 8601).
+    worker_frozen_now: str = ""
     # Test-only (read only when ENV=test): make the deposit confirmation fail at a named step,
     # "<step>" raises, "<step>:exit" kills the process (see api/booking/checkout.py).
     fault_injection_point: str = ""

@@ -114,6 +114,13 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/reservations"):                           (staff_only(),              "website_day_list"),
     ("GET",    "/api/reservations/availability"):              (public(),                  "website_availability"),
     ("GET",    "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "own_reservation"),
+    # --- booking: history and the staff's status actions (api/booking/staff_routes.py) ------------------
+    ("GET",    "/api/reservations/<uuid:reservation_id>/history"):  (owner_or_404(), "own_reservation_history"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/seat"):     (staff_only(),   "seat_fresh_reservation"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/complete"): (staff_only(),   "complete_fresh_seated"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/no-show"):  (staff_only(),   "no_show_fresh_reservation"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/cancel"):   (staff_only(),   "staff_cancel_fresh_reservation"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/extend"):   (staff_only(),   "extend_fresh_seated"),
     # --- newsletter (seed 003; api/newsletter/routes.py) -------------------------------------------
     ("POST",   "/api/newsletter"):                             (public(),                  "newsletter_signup"),
     ("POST",   "/api/newsletter/unsubscribe"):                 (public(),                  "newsletter_token"),
@@ -401,6 +408,48 @@ def website_availability(ctx: Ctx, who: str) -> Req:
 def own_reservation(ctx: Ctx, who: str) -> Req:
     reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
     return Req(path=f"/api/reservations/{reservation.id}")
+
+
+def _lifecycle_reservation(ctx: Ctx, status: str) -> Any:
+    """A reservation of ctx.customer at ctx.restaurant that started 30 minutes ago, in `status`."""
+    from api.booking.models import ReservationStatus
+    from tests.booking.test_lifecycle import place
+
+    reservation = place(ctx.restaurant, status=ReservationStatus(status), user_id=ctx.customer.id)
+    ctx.keep()
+    return reservation
+
+
+@builder
+def own_reservation_history(ctx: Ctx, who: str) -> Req:
+    reservation = ctx.once("customer_lifecycle_reservation", lambda: _lifecycle_reservation(ctx, "confirmed"))
+    return Req(path=f"/api/reservations/{reservation.id}/history")
+
+
+@builder
+def seat_fresh_reservation(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'confirmed').id}/seat", json={})
+
+
+@builder
+def complete_fresh_seated(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'seated').id}/complete", json={})
+
+
+@builder
+def no_show_fresh_reservation(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'confirmed').id}/no-show", json={})
+
+
+@builder
+def staff_cancel_fresh_reservation(ctx: Ctx, who: str) -> Req:
+    reservation = _lifecycle_reservation(ctx, "confirmed")
+    return Req(path=f"/api/reservations/{reservation.id}/cancel", json={"reason": "matrix"})
+
+
+@builder
+def extend_fresh_seated(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'seated').id}/extend", json={"minutes": 30})
 
 
 @builder

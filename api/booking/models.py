@@ -104,6 +104,8 @@ class Reservation(Base):
     refund_policy: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=list)
     refund_cents: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the worker queued the guest's reminder (claimed by UPDATE ... RETURNING: sent once).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

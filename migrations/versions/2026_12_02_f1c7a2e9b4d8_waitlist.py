@@ -1,7 +1,7 @@
 """Waitlist entries and their timed offers.
 
 Revision ID: f1c7a2e9b4d8
-Revises: e8b2c5d1f3a6
+Revises: e5b2c7d1f048
 Create Date: 2026-12-02 13:20:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f1c7a2e9b4d8"
-down_revision: str | None = "e8b2c5d1f3a6"
+down_revision: str | None = "e5b2c7d1f048"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
