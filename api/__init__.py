@@ -122,10 +122,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from api.accounts.routes import admin_blp as admin_users_blp
     from api.accounts.routes import blp as auth_blp
+    from api.accounts.routes import users_blp
     from api.health.routes import blp as health_blp
     from api.newsletter.routes import blp as newsletter_blp
 
-    for blueprint in (health_blp, auth_blp, admin_users_blp):
+    for blueprint in (health_blp, auth_blp, admin_users_blp, users_blp):
         api.register_blueprint(blueprint)
 
     # The reservations blueprint: the website's routes (booking/routes.py). The app frontend's
@@ -176,11 +177,13 @@ def register_domain_hooks() -> None:
 def register_background_work() -> None:
     """Each domain registers its outbox handlers and periodic jobs (the worker imports no domain)."""
     from api import mail
+    from api.accounts import recovery
     from api.accounts import service as accounts_service
     from api.booking import lifecycle, notifications
     from api.outbox.service import register_periodic
 
     mail.register()
+    recovery.register()  # password-reset and invitation emails, and pruning their tokens
     notifications.register()
     register_periodic("complete-finished-reservations", 60, lifecycle.complete_finished_reservations)
     register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))
