@@ -141,13 +141,14 @@ def register_blueprints(app: Flask) -> None:
     from api.discovery.routes import blp as discovery_blp
     from api.discovery.routes import favorites_blp, profile_blp
     from api.insight.routes import blp as stats_blp
+    from api.insight.routes import reports_blp
     from api.restaurants.routes import blp as restaurants_blp
 
     api.register_blueprint(restaurants_blp)
     api.register_blueprint(discovery_blp)
     # The app frontend's profile, preferences, favourites and stats (issue 14). Its `User` carries
     # discovery preferences, which accounts (a floor below) reads through this registration.
-    for blueprint in (profile_blp, favorites_blp, stats_blp):
+    for blueprint in (profile_blp, favorites_blp, stats_blp, reports_blp):
         api.register_blueprint(blueprint)
     from api.accounts import service as accounts_service
     from api.discovery import service as discovery_service
