@@ -123,6 +123,8 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
+    # --- insight: booking reports (api/insight/routes.py); JSON here, the CSV has its own tests -----
+    ("GET",    "/api/restaurants/<uuid:restaurant_id>/reports/bookings"):   (staff_only(),      "booking_report"),
     # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
     # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
     ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
@@ -504,6 +506,14 @@ def delete_fresh_closure(ctx: Ctx, who: str) -> Req:
     db.session.add(SpecialHours(restaurant_id=ctx.restaurant.id, service_date=date.fromisoformat(day), reason="x"))
     ctx.keep()
     return Req(path=_restaurant_path(ctx, f"/closures/{day}"))
+
+
+@builder
+def booking_report(ctx: Ctx, who: str) -> Req:
+    return Req(
+        path=_restaurant_path(ctx, "/reports/bookings"),
+        query={"startDate": _future_day(ctx), "endDate": _future_day(ctx)},
+    )
 
 
 @builder
