@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/health/ready"):                            (public(),          None),
     # --- the Café Fausse website page (HTML) --------------------------------------------------
     ("GET",   "/"):                                        (public(),          None),
+    ("GET",   "/reset-password"):                          (public(),          None),  # the reset email's page
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
