@@ -122,10 +122,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from api.accounts.routes import admin_blp as admin_users_blp
     from api.accounts.routes import blp as auth_blp
+    from api.accounts.routes import users_blp
     from api.health.routes import blp as health_blp
     from api.newsletter.routes import blp as newsletter_blp
 
-    for blueprint in (health_blp, auth_blp, admin_users_blp):
+    for blueprint in (health_blp, auth_blp, admin_users_blp, users_blp):
         api.register_blueprint(blueprint)
 
     # The reservations blueprint: the website's routes (booking/routes.py). The app frontend's
@@ -142,13 +143,14 @@ def register_blueprints(app: Flask) -> None:
     from api.discovery.routes import blp as discovery_blp
     from api.discovery.routes import favorites_blp, profile_blp
     from api.insight.routes import blp as stats_blp
+    from api.insight.routes import reports_blp
     from api.restaurants.routes import blp as restaurants_blp
 
     api.register_blueprint(restaurants_blp)
     api.register_blueprint(discovery_blp)
     # The app frontend's profile, preferences, favourites and stats (issue 14). Its `User` carries
     # discovery preferences, which accounts (a floor below) reads through this registration.
-    for blueprint in (profile_blp, favorites_blp, stats_blp):
+    for blueprint in (profile_blp, favorites_blp, stats_blp, reports_blp):
         api.register_blueprint(blueprint)
     from api.accounts import service as accounts_service
     from api.discovery import service as discovery_service
@@ -185,11 +187,13 @@ def register_domain_hooks() -> None:
 def register_background_work(settings: Settings) -> None:
     """Each domain registers its outbox handlers and periodic jobs (the worker imports no domain)."""
     from api import mail
+    from api.accounts import recovery
     from api.accounts import service as accounts_service
     from api.booking import lifecycle, notifications
     from api.outbox.service import register_periodic
 
     mail.register()
+    recovery.register()  # password-reset and invitation emails, and pruning their tokens
     notifications.register()
     # The status automation (docs/lifecycle.md), each job once per interval across all workers.
     every = settings.lifecycle_jobs_every_seconds

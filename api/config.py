@@ -81,6 +81,10 @@ class Settings:
     ratelimit_booking_email: str = "3 per hour; 10 per day"
     ratelimit_hold: str = "10 per minute; 60 per hour"
     ratelimit_newsletter: str = "10 per minute"
+    # Password-reset requests per email (known or not, the same count) and per client address;
+    # reset confirmations per client address.
+    ratelimit_password_reset: str = "3 per 15 minutes; 10 per day"
+    ratelimit_password_reset_ip: str = "20 per hour"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
@@ -92,6 +96,8 @@ class Settings:
     mail_from: str = "Seatkeeper <reservations@seatkeeper.local>"
     admin_notify_email: str = ""
     public_base_url: str = "http://localhost:8000"
+    # How long an emailed password-reset link works, in minutes.
+    password_reset_minutes: int = 30
     seed_admin_email: str = "admin@seatkeeper.local"
     seed_admin_password: str = ""
     # `flask seed` adds the ~100-restaurant demo catalogue only when asked (start.sh asks in development).

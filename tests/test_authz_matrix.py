@@ -78,15 +78,24 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/staff/floor"):                             (public(),          None),
     ("GET",   "/staff/calendar"):                          (public(),          None),
     ("GET",   "/staff/dashboard"):                         (public(),          None),
+    ("GET",   "/reset-password"):                          (public(),          None),  # the reset email's page
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
     ("POST",  "/api/auth/refresh"):                        (public(),          "fresh_refresh_cookie"),
     ("POST",  "/api/auth/logout"):                         (public(204),       "fresh_refresh_cookie"),
     ("GET",   "/api/auth/me"):                             (signed_in(),       None),
+    ("POST",  "/api/auth/password-reset"):                 (public(202),       "reset_request"),
+    ("POST",  "/api/auth/password-reset/confirm"):         (public(204),       "fresh_reset_token"),
     # --- accounts: user management ----------------------------------------------------------------
     ("GET",   "/api/admin/users"):                         (admin_only(),      None),
+    ("POST",  "/api/admin/users"):                         (admin_only(201),   "new_user_by_admin"),
+    ("GET",   "/api/admin/users/<uuid:user_id>"):          (admin_only(),      "customer_by_admin"),
     ("PATCH", "/api/admin/users/<uuid:user_id>"):          (admin_only(),      "patch_fresh_customer"),
+    ("GET",   "/api/users/summary"):                       (admin_only(),      None),
+    # --- accounts: one's own profile and password (every persona acts on their own account) -----
+    ("PATCH", "/api/users/me"):                            (signed_in(),       "own_profile"),
+    ("POST",  "/api/users/me/password"):                   (signed_in(204),    "own_password"),
     # --- the app frontend's sign-up, profile and preferences (issue 14; api/accounts, api/discovery) --
     ("POST",  "/api/auth/signup"):                         (public(201),          "new_signup"),
     ("GET",   "/api/auth/profile/<user_id>"):              (signed_in(other=403, staff=403), "customer_profile"),
@@ -140,6 +149,8 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
+    # --- insight: booking reports (api/insight/routes.py); JSON here, the CSV has its own tests -----
+    ("GET",    "/api/restaurants/<uuid:restaurant_id>/reports/bookings"):   (staff_only(),      "booking_report"),
     # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
     # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
     ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
@@ -209,6 +220,63 @@ def patch_fresh_customer(ctx: Ctx, who: str) -> Req:
     target = ctx.make_user(Role.CUSTOMER)
     ctx.keep()
     return Req(path=f"/api/admin/users/{target.id}", json={"isActive": False})
+
+
+@builder
+def reset_request(ctx: Ctx, who: str) -> Req:
+    return Req(json={"email": ctx.customer.email})
+
+
+@builder
+def fresh_reset_token(ctx: Ctx, who: str) -> Req:
+    """A valid reset link of a fresh account (confirming ends that account's sessions, not a persona's)."""
+    import uuid
+    from datetime import timedelta
+
+    from api.accounts import recovery
+    from api.accounts.models import PasswordResetToken
+
+    owner = ctx.make_user(Role.CUSTOMER)
+    request_id = uuid.uuid4()
+    token = recovery.reset_token_for(request_id)
+    db.session.add(
+        PasswordResetToken(
+            id=request_id,
+            user_id=owner.id,
+            token_hash=recovery.hash_reset_token(token),
+            created_at=ctx.now,
+            expires_at=ctx.now + timedelta(days=1),
+        )
+    )
+    ctx.keep()
+    return Req(json={"token": token, "password": "a brand new passphrase"})
+
+
+@builder
+def new_user_by_admin(ctx: Ctx, who: str) -> Req:
+    return Req(
+        json={
+            "email": f"{ctx.unique('created')}@example.com",
+            "role": "staff",
+            "restaurantId": str(ctx.restaurant.id),
+            "password": "a long enough passphrase",
+        }
+    )
+
+
+@builder
+def customer_by_admin(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/admin/users/{ctx.customer.id}")
+
+
+@builder
+def own_profile(ctx: Ctx, who: str) -> Req:
+    return Req(json={"name": f"Renamed by {who}", "phone": "555 0100"})
+
+
+@builder
+def own_password(ctx: Ctx, who: str) -> Req:
+    return Req(json={"currentPassword": PASSWORD, "newPassword": "a brand new passphrase"})
 
 
 # --- booking: the app frontend's flow ---
@@ -577,6 +645,14 @@ def delete_fresh_closure(ctx: Ctx, who: str) -> Req:
     db.session.add(SpecialHours(restaurant_id=ctx.restaurant.id, service_date=date.fromisoformat(day), reason="x"))
     ctx.keep()
     return Req(path=_restaurant_path(ctx, f"/closures/{day}"))
+
+
+@builder
+def booking_report(ctx: Ctx, who: str) -> Req:
+    return Req(
+        path=_restaurant_path(ctx, "/reports/bookings"),
+        query={"startDate": _future_day(ctx), "endDate": _future_day(ctx)},
+    )
 
 
 @builder
