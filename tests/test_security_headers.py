@@ -32,7 +32,7 @@ def test_hsts_only_in_production(make_app):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-@pytest.mark.parametrize("path", ["/", "/docs"])
+@pytest.mark.parametrize("path", ["/", "/docs", "/reset-password"])
 def test_html_pages_allow_only_their_own_files_and_inline_blocks_with_this_responses_nonce(client, path):
     first, second = client.get(path), client.get(path)
     assert first.status_code == 200

@@ -1,4 +1,5 @@
-"""The Café Fausse website: the booking page (seed 003) and the guest's manage page, small HTML clients of the API."""
+"""The Café Fausse website's pages, small HTML clients of the public API: booking (seed 003), the guest's
+manage page (their emails' link) and the page password-reset emails link to."""
 
 from __future__ import annotations
 
@@ -19,3 +20,10 @@ def manage(token: str) -> Response:
     response = make_response(render_template("web/manage.html"))
     response.headers["Cache-Control"] = "no-store"  # the URL holds the guest's secret
     return response
+
+
+@blp.get("/reset-password")
+def reset_password() -> str:
+    """The page a password-reset email links to: it posts the link's token and the new password to
+    `/api/auth/password-reset/confirm` (api/accounts/recovery.py)."""
+    return render_template("web/reset_password.html")
