@@ -41,7 +41,7 @@ from api.mail import email_queued, enqueue_email
 from api.outbox import service as outbox_service
 
 RESERVATION_CONFIRMED = "reservation.confirmed"
-RESERVATION_REMINDER = "reservation.reminder"
+RESERVATION_REMINDER = lifecycle.RESERVATION_REMINDER  # queued once per booking by lifecycle.queue_reminders
 
 # Actors who are the restaurant itself: it is not told about what it did.
 _RESTAURANT_ROLES = frozenset({"staff", "admin"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from email.message import Message
 from zoneinfo import ZoneInfo
 
@@ -355,6 +355,20 @@ def test_the_reminder_carries_the_ics_and_a_manage_link_and_is_sent_once(mail_ap
     assert reservation.confirmation_code in mail["Subject"] and "19:00" in mail["Subject"]
     assert_event_matches(calendar_of(mail), reservation, sequence=0, method="PUBLISH")
     assert app.test_client().get(f"/api/manage/{manage_token(mail)}").status_code == 200
+
+
+def test_the_reminder_job_and_the_worker_deliver_one_reminder(mail_app):
+    _, inbox = mail_app
+    reservation = book()
+    drain()
+    two_hours_before = reservation.starts_at - timedelta(hours=2)
+
+    assert lifecycle.queue_reminders(two_hours_before) == 1
+    assert lifecycle.queue_reminders(two_hours_before) == 0
+    drain()
+
+    [mail] = [m for m in inbox.to(GUEST) if m["Subject"].startswith("Reminder")]
+    assert_event_matches(calendar_of(mail), reservation, sequence=0, method="PUBLISH")
 
 
 def test_no_reminder_for_a_booking_cancelled_since(mail_app):
