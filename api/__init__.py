@@ -178,10 +178,12 @@ def register_background_work() -> None:
     from api import mail
     from api.accounts import service as accounts_service
     from api.booking import lifecycle, notifications
+    from api.newsletter import service as newsletter_service
     from api.outbox.service import register_periodic
 
     mail.register()
     notifications.register()
+    newsletter_service.register()  # the welcome email with its unsubscribe link
     register_periodic("complete-finished-reservations", 60, lifecycle.complete_finished_reservations)
     register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))
 

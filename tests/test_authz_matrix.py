@@ -68,8 +68,13 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/health"):                                  (public(),          None),
     ("GET",   "/metrics"):                                 (public(),          None),  # Prometheus: block at the proxy
     ("GET",   "/health/ready"):                            (public(),          None),
-    # --- the Café Fausse website page (HTML) --------------------------------------------------
+    # --- the Café Fausse website's pages (HTML; api/web/routes.py) ----------------------------
     ("GET",   "/"):                                        (public(),          None),
+    ("GET",   "/menu"):                                    (public(),          None),
+    ("GET",   "/reservations"):                            (public(),          None),
+    ("GET",   "/about"):                                   (public(),          None),
+    ("GET",   "/gallery"):                                 (public(),          None),
+    ("GET",   "/newsletter/unsubscribe"):                  (public(),          None),
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
@@ -115,6 +120,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
+    ("GET",    "/api/restaurants/<restaurant_id>/schedule"):                (public(),          "restaurant_schedule"),
     # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
     # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
     ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
@@ -365,6 +371,11 @@ def _future_day(ctx: Ctx) -> str:
     from datetime import timedelta
 
     return (ctx.now.date() + timedelta(days=30 + next(_matrix_numbers))).isoformat()
+
+
+@builder
+def restaurant_schedule(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/schedule"))
 
 
 @builder
