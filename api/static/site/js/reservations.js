@@ -115,6 +115,8 @@
   }
 
   async function loadTimes() {
+    const mine = ++loadCounter; // any answer to an earlier search is now stale
+    busy(el("find-times"), false);
     clearFieldErrors(findForm);
     const party = Number(partySize.value);
     const date = dateInput.value;
@@ -129,7 +131,6 @@
       hideTimes();
       return;
     }
-    const mine = ++loadCounter;
     busy(el("find-times"), true);
     setStatus(findStatus, "Looking for tables…");
     const result = await api("POST", "/api/reservations/availability", { restaurantId, date, partySize: party });
