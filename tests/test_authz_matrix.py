@@ -75,6 +75,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/about"):                                   (public(),          None),
     ("GET",   "/gallery"):                                 (public(),          None),
     ("GET",   "/newsletter/unsubscribe"):                  (public(),          None),
+    ("GET",   "/manage/<token>"):                          (public(),          "manage_page"),
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
@@ -371,6 +372,11 @@ def _future_day(ctx: Ctx) -> str:
     from datetime import timedelta
 
     return (ctx.now.date() + timedelta(days=30 + next(_matrix_numbers))).isoformat()
+
+
+@builder
+def manage_page(ctx: Ctx, who: str) -> Req:
+    return Req(path="/manage/not-a-real-token")  # the page renders; its script asks the API about the token
 
 
 @builder

@@ -32,7 +32,9 @@ def test_hsts_only_in_production(make_app):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-WEBSITE_PAGES = ["/", "/menu", "/reservations", "/about", "/gallery", "/newsletter/unsubscribe?token=abc"]
+WEBSITE_PAGES = [
+    "/", "/menu", "/reservations", "/about", "/gallery", "/newsletter/unsubscribe?token=abc", "/manage/abc",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", WEBSITE_PAGES)

@@ -74,12 +74,9 @@ def unsubscribe() -> str:
     return _page("unsubscribe.html", token=request.args.get("token", "")[:64])
 
 
-# ------------------------------------------------------------------------------------------------
-# MANAGE MY BOOKING (not built yet): `GET /manage/<token>`, the page the confirmation email's link
-# opens. It reads `GET /api/manage/<token>` -> {confirmationCode, date, time, partySize, status,
-# restaurantName, specialRequests}; changes with `PATCH` {date?, time?, partySize?,
-# specialRequests?} (offering times from the same day grid as reservations.js); cancels with
-# `DELETE`; 404/410 mean a bad or spent link. Template: web/manage.html, script:
-# static/site/js/manage.js. Add the route to tests/test_authz_matrix.py and a browser test to
-# tests/e2e/test_website.py when the API lands.
-# ------------------------------------------------------------------------------------------------
+@blp.get("/manage/<token>")
+def manage(token: str) -> str:
+    """The confirmation email's link: show, change or cancel the booking (manage.js, via /api/manage/<token>)."""
+    # Built against the manage API's contract; its browser test is added when that API lands
+    # (tests/e2e/test_website.py). A bad token renders the page, whose script shows the API's 404/410.
+    return _page("manage.html", token=token[:200])

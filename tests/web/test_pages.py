@@ -63,8 +63,22 @@ def test_the_unsubscribe_page_never_unsubscribes_on_its_own(client):
     assert "This link is incomplete" in client.get("/newsletter/unsubscribe").get_data(as_text=True)
 
 
+def test_the_manage_page_carries_its_token_for_its_script_and_the_websites_restaurant(client, cafe_fausse):
+    page = client.get("/manage/tok%22en").get_data(as_text=True)
+
+    assert 'data-token="tok&#34;en"' in page and f'data-restaurant-id="{cafe_fausse.id}"' in page
+    assert '<script src="/static/site/js/manage.js" defer>' in page
+
+
 @pytest.mark.parametrize(
-    "asset", ["site/css/site.css", "site/js/site.js", "site/js/reservations.js", "site/img/dining-room.svg"]
+    "asset",
+    [
+        "site/css/site.css",
+        "site/js/site.js",
+        "site/js/reservations.js",
+        "site/js/manage.js",
+        "site/img/dining-room.svg",
+    ],
 )
 def test_assets_are_served_by_the_app(client, asset):
     assert client.get(f"/static/{asset}").status_code == 200
