@@ -29,7 +29,8 @@ _HTML_CSP = (
     "default-src 'self'; script-src 'self'{nonce}; style-src 'self'{nonce}; style-src-attr 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-_SITE_BLUEPRINT = "web"
+# Our own pages (the website and the staff console): nothing inline at all.
+_STRICT_BLUEPRINTS = frozenset({"web", "console"})
 _HSTS = "max-age=31536000; includeSubDomains"
 _NONCE_KEY = "seatkeeper.csp_nonce"
 
@@ -85,7 +86,7 @@ def register_security_headers(app: Flask, *, production: bool) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        if response.mimetype == "text/html" and request.blueprint == _SITE_BLUEPRINT:
+        if response.mimetype == "text/html" and request.blueprint in _STRICT_BLUEPRINTS:
             policy = _SITE_CSP
         elif response.mimetype == "text/html":
             nonce = f" 'nonce-{request.environ[_NONCE_KEY]}'" if _NONCE_KEY in request.environ else ""
