@@ -194,6 +194,7 @@ def register_background_work(settings: Settings) -> None:
     from api.accounts import recovery
     from api.accounts import service as accounts_service
     from api.booking import lifecycle, notifications
+    from api.newsletter import service as newsletter_service
     from api.outbox.service import register_periodic
 
     mail.register()
@@ -204,6 +205,7 @@ def register_background_work(settings: Settings) -> None:
     register_periodic("complete-finished-reservations", every, lifecycle.complete_finished_reservations)
     register_periodic("mark-no-shows", every, lifecycle.mark_no_shows)
     register_periodic("queue-reminders", every, lifecycle.queue_reminders)
+    newsletter_service.register()  # the welcome email with its unsubscribe link
     register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))
 
     from api.booking import checkout, holds

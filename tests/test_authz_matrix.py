@@ -68,7 +68,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/health"):                                  (public(),          None),
     ("GET",   "/metrics"):                                 (public(),          None),  # Prometheus: block at the proxy
     ("GET",   "/health/ready"):                            (public(),          None),
-    # --- the Café Fausse website page (HTML) --------------------------------------------------
+    # --- the Café Fausse website's pages (HTML; api/web/routes.py) ----------------------------
     ("GET",   "/"):                                        (public(),          None),
     # --- the staff console's page shells (HTML; their data comes from the API, which checks) --
     ("GET",   "/staff/"):                                  (public(),          None),
@@ -79,6 +79,11 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/staff/calendar"):                          (public(),          None),
     ("GET",   "/staff/dashboard"):                         (public(),          None),
     ("GET",   "/reset-password"):                          (public(),          None),  # the reset email's page
+    ("GET",   "/menu"):                                    (public(),          None),
+    ("GET",   "/reservations"):                            (public(),          None),
+    ("GET",   "/about"):                                   (public(),          None),
+    ("GET",   "/gallery"):                                 (public(),          None),
+    ("GET",   "/newsletter/unsubscribe"):                  (public(),          None),
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
@@ -155,6 +160,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
     # --- insight: booking reports (api/insight/routes.py); JSON here, the CSV has its own tests -----
     ("GET",    "/api/restaurants/<uuid:restaurant_id>/reports/bookings"):   (staff_only(),      "booking_report"),
+    ("GET",    "/api/restaurants/<restaurant_id>/schedule"):                (public(),          "restaurant_schedule"),
     # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
     # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
     ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
@@ -602,6 +608,11 @@ def _future_day(ctx: Ctx) -> str:
     from datetime import timedelta
 
     return (ctx.now.date() + timedelta(days=30 + next(_matrix_numbers))).isoformat()
+
+
+@builder
+def restaurant_schedule(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/schedule"))
 
 
 @builder

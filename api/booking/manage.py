@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -47,6 +48,7 @@ class ManagedReservation:
     """What the guest's page shows: the booking in the restaurant's local time."""
 
     confirmation_code: str
+    restaurant_id: uuid.UUID
     date: date
     time: time
     party_size: int
@@ -122,6 +124,7 @@ def _managed(reservation: Reservation, *, now: datetime) -> ManagedReservation:
     )
     return ManagedReservation(
         confirmation_code=reservation.confirmation_code,
+        restaurant_id=restaurant.id,
         date=local.date(),
         time=local.time().replace(tzinfo=None),
         party_size=reservation.party_size,

@@ -13,6 +13,7 @@ class ManagedReservationSchema(CamelCaseSchema):
     """The booking a manage link opens, in the restaurant's local time."""
 
     confirmation_code = fields.String(metadata={"example": "FT-ABC234"})
+    restaurant_id = fields.UUID()
     date = fields.Date(metadata={"example": "2026-12-04"})
     time = fields.Function(lambda m: m.time.strftime("%H:%M"), metadata={"example": "19:00"})
     party_size = fields.Integer()

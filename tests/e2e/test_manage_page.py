@@ -50,22 +50,23 @@ def test_a_guest_views_and_cancels_through_the_page_under_its_csp(managed, page)
     server, app, reservation, token = managed
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("dialog", lambda dialog: dialog.accept())  # "Cancel this reservation?"
 
     page.goto(server.url(f"/manage/{token}"))
-    page.wait_for_selector("#booking:not([hidden])")
-    assert page.inner_text("#code") == reservation.confirmation_code
-    assert "19:00" in page.inner_text("#when")
-    assert page.inner_text("#restaurant") == "Café Fausse"
+    page.wait_for_selector("#booking-summary:not([hidden])")
+    assert page.inner_text("#current-code") == reservation.confirmation_code
+    assert page.inner_text("#current-time") == "19:00"
+    assert page.inner_text("#current-restaurant") == "Café Fausse"
+    assert page.inner_text("#current-status") == "confirmed"
 
-    page.click("#cancel-form button")
-    page.wait_for_selector("#status.ok:has-text('cancelled')")
+    page.click("#cancel-start")
+    page.click("#cancel-yes")
+    page.wait_for_selector("#manage-status:has-text('cancelled')")
     assert _status_of(app, reservation.id) == ReservationStatus.CANCELLED
 
     page.reload()
-    page.wait_for_selector("#status.error")
-    assert "no longer be managed" in page.inner_text("#status")
-    assert page.is_hidden("#booking")
+    page.wait_for_selector("#manage-problem:not([hidden])")
+    assert "expired" in page.inner_text("#manage-problem")  # the API's 410, in its words
+    assert page.is_hidden("#booking-summary")
     assert violations == []
 
 
@@ -73,8 +74,8 @@ def test_a_wrong_link_shows_no_booking(managed, page):
     server, app, reservation, _token = managed
 
     page.goto(server.url(f"/manage/{secrets.token_urlsafe(32)}"))
-    page.wait_for_selector("#status.error")
+    page.wait_for_selector("#manage-problem:not([hidden])")
 
-    assert "does not open any booking" in page.inner_text("#status")
-    assert page.is_hidden("#booking")
+    assert "not valid" in page.inner_text("#manage-problem")
+    assert page.is_hidden("#booking-summary")
     assert _status_of(app, reservation.id) == ReservationStatus.CONFIRMED
