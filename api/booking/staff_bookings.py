@@ -150,7 +150,7 @@ def _guest(*, email: str | None, name: str, phone: str) -> uuid.UUID:
     if email is None:
         customer = Customer(email=None, name=name, phone=phone)
         db.session.add(customer)
-        db.session.flush([customer])
+        db.session.flush()
         return customer.id
     return db.session.execute(
         pg_insert(Customer)
@@ -224,7 +224,7 @@ def create_block(
             created_by=actor.id,
         )
         db.session.add(block)
-        db.session.flush([block])
+        db.session.flush()
         piece_start = starts_at
         while piece_start < ends_at:
             piece_end = min(ends_at, piece_start + MAX_CLAIM)
