@@ -282,3 +282,36 @@ def test_a_block_on_another_restaurants_table_is_404(client, bistro, staff):
     other = build_restaurant(tables=[(1, 2)])
     response = block(client, bistro, staff, other.tables[0].id, local(DAY, 18), local(DAY, 20))
     assert response.status_code == 404 and response.get_json()["code"] == "TABLE_NOT_FOUND"
+
+
+# ---------------------------------------------------------------- the spec
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/reservations/{reservation_id}/approve", "post", {"200", "401", "403", "404", "409", "422"}),
+        ("/api/reservations/approvals", "post", {"200", "401", "403", "422"}),
+        ("/api/restaurants/{restaurant_id}/reservations", "post", {"201", "401", "403", "404", "409", "422", "503"}),
+        ("/api/restaurants/{restaurant_id}/tables/{table_id}/blocks", "get", {"200", "401", "403", "404"}),
+        (
+            "/api/restaurants/{restaurant_id}/tables/{table_id}/blocks",
+            "post",
+            {"201", "401", "403", "404", "409", "422"},
+        ),
+        (
+            "/api/restaurants/{restaurant_id}/tables/{table_id}/blocks/{block_id}",
+            "delete",
+            {"204", "401", "403", "404"},
+        ),
+        ("/api/restaurants/{restaurant_id}/primetime", "get", {"200", "404"}),
+        ("/api/restaurants/{restaurant_id}/primetime", "post", {"201", "401", "403", "404", "422"}),
+        ("/api/restaurants/{restaurant_id}/primetime/{window_id}", "get", {"200", "404"}),
+        ("/api/restaurants/{restaurant_id}/primetime/{window_id}", "patch", {"200", "401", "403", "404", "422"}),
+        ("/api/restaurants/{restaurant_id}/primetime/{window_id}", "delete", {"204", "401", "403", "404"}),
+    ],
+)
+def test_every_staff_tool_route_is_in_the_spec_with_its_errors(client, path, method, codes):
+    operation = client.get("/openapi.json").get_json()["paths"][path][method]
+    assert codes <= set(operation["responses"]), operation["responses"].keys()
+    assert operation["summary"]
