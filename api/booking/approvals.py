@@ -146,6 +146,8 @@ def _reject(reservation: Reservation, *, actor: lifecycle.Actor, now: datetime, 
     """Reject a locked pending booking: the table is freed and the whole deposit is owed back."""
     lifecycle.apply(reservation, lifecycle.Action.REJECT, actor=actor, now=now, reason=reason)
     reservation.refund_cents = reservation.deposit_cents
+    # On the service's clock, like a cancellation's cancelled_at: the reconciler's grace counts from it.
+    reservation.updated_at = now
 
 
 def _settle_quietly(reservation_id: uuid.UUID, now: datetime) -> None:

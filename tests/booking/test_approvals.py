@@ -380,3 +380,35 @@ def test_the_primetime_decision_adds_no_round_trip_to_a_confirmed_website_bookin
     # its savepoint's two. Windows that do not apply cost nothing.
     assert outside == without_windows == 3
     assert inside == outside + 2  # only a pending booking writes its audit row (and the event's outbox message)
+
+
+def test_a_refund_the_gateway_missed_on_rejection_is_finished_by_the_reconciler(app, make_user, now, monkeypatch):
+    from api.payments import service as payments_service
+    from tests.booking.test_checkout import WEDNESDAY, gateway_down
+
+    restaurant = app_restaurant()
+    add_window(restaurant, weekday=WEDNESDAY.weekday())
+    guest, staff = make_user(), make_user(Role.STAFF, restaurant_id=restaurant.id)
+    hold = holds.create_hold(
+        actor=guest, user_id=None, restaurant_id=restaurant.id, service_date=WEDNESDAY, wall_time=time(19),
+        party_size=2, now=now,
+    ).hold  # fmt: skip
+    reservation = checkout.confirm_reservation(
+        actor=guest, hold_id=hold.id, user_id=None, payment_method="pm_card_visa", special_requests="", now=now
+    ).reservation
+    assert reservation.status == "pending"
+
+    real_refund = payments_service.refund_payment
+    monkeypatch.setattr(payments_service, "refund_payment", gateway_down)
+    rejected = approvals.decide(
+        actor=staff, reservation_id=reservation.id, action="reject", rejection_reason="Full", now=now
+    )
+    assert rejected.status == "rejected"  # the rejection stands; the refund is owed
+    assert money_state(hold.id)["refunded_cents"] == 0
+
+    monkeypatch.setattr(payments_service, "refund_payment", real_refund)
+    assert checkout.reconcile_payments(now + timedelta(seconds=30)).total() == 0  # within the grace: wait
+    checkout.reconcile_payments(now + timedelta(minutes=5))
+    state = money_state(hold.id)
+    assert state["payments"] == ["refunded"] and state["refunded_cents"] == 5000
+    assert checkout.reconcile_payments(now + timedelta(minutes=10)).total() == 0  # settled: nothing left
