@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from api.booking.approvals import DECISIONS, MAX_REASON_LENGTH, REJECT
-from api.booking.schemas import TrimmedEmail, WholeNumber
-from api.schemas import CalendarDateTime, CamelCaseSchema
+from api.booking.schemas import SlotFilter, TrimmedEmail, WholeNumber
+from api.schemas import CalendarDate, CalendarDateTime, CamelCaseSchema
 
 _TIME_DESCRIPTION = "ISO 8601. With Z or an offset it is an instant; without, the restaurant's wall clock."
 
@@ -68,25 +69,60 @@ class DecisionBatchSchema(CamelCaseSchema):
 
 
 class StaffBookingCreateSchema(CamelCaseSchema):
-    """A phone booking (`time` required) or a walk-in (`walkIn: true`, seated now)."""
+    """A phone booking (`time`, with `date` when it is a wall time) or a walk-in (`walkIn: true`, seated now).
+
+    The staff console sends `date` (`YYYY-MM-DD`) and `time` (`HH:MM`) on the restaurant's wall
+    clock, and may name the table by `tableNumber`; API clients may send one ISO 8601 `time` and
+    `tableId` instead.
+    """
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
     email = TrimmedEmail(load_default=None, allow_none=True, validate=validate.Length(max=254))
     party_size = WholeNumber(required=True, validate=validate.Range(min=1, max=100), metadata={"example": 2})
-    time = CalendarDateTime(load_default=None, allow_none=True, metadata={"description": _TIME_DESCRIPTION})
+    date = CalendarDate(
+        load_default=None, allow_none=True, metadata={"description": "The local day, with an HH:MM time"}
+    )
+    time = SlotFilter(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "A local wall time (19:00) on `date`, or " + _TIME_DESCRIPTION,
+            "anyOf": [
+                {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                {"type": "string", "format": "date-time"},
+            ],
+        },
+    )
     table_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "Best fit when absent"})
+    table_number = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0), metadata={"description": "Or by number"}
+    )
     walk_in = fields.Boolean(load_default=False, metadata={"description": "Seat the party now"})
     special_requests = fields.String(load_default="", validate=validate.Length(max=1000))
 
     @validates_schema
     def _time_unless_walk_in(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not data.get("walk_in") and data.get("time") is None:
-            raise ValidationError("Give the time, or walkIn: true.", "time")
+        if not data.get("walk_in"):
+            when = data.get("time")
+            if when is None:
+                raise ValidationError("Give the time, or walkIn: true.", "time")
+            if isinstance(when, dt.time) and data.get("date") is None:
+                raise ValidationError("Give the date of this local time.", "date")
+        if data.get("table_id") is not None and data.get("table_number") is not None:
+            raise ValidationError("Name the table by tableId or by tableNumber, not both.", "tableNumber")
         if not (data.get("name") or "").strip():
             raise ValidationError("Give the guest's name.", "name")
         if not (data.get("phone") or "").strip():
             raise ValidationError("Give the guest's phone number.", "phone")
+
+    @post_load
+    def _one_time(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """`date` + `HH:MM` become one naive wall time (read in the restaurant's zone by the service)."""
+        day, when = data.pop("date"), data.get("time")
+        if isinstance(when, dt.time):
+            data["time"] = dt.datetime.combine(day, when)
+        return data
 
 
 # ---------------------------------------------------------------- table blocks

@@ -4,8 +4,8 @@ Both take a table through the same locks (the service day, `allocation.lock_serv
 same exclusion constraint on `table_occupancies` as every guest booking.
 
 - `create_staff_booking`: name and phone required, email optional (a guest without one is a
-  customer row with a NULL email). Staff may choose the table (409 TABLE_TAKEN when it is not
-  free for the stay) or let best fit choose. A walk-in starts now and is seated at once
+  customer row with a NULL email). Staff may choose the table, by id or number (409 TABLE_TAKEN
+  when it is not free for the stay), or let best fit choose. A walk-in starts now and is seated at once
   (lifecycle SEAT). Source `staff`, audited with a `book` event. Staff decided: no primetime
   approval, no duplicate guard.
 - `create_block`: a table out of service for `[start, end)` with a reason. It is refused with
@@ -59,6 +59,7 @@ class StaffBooking:
     time: datetime | None = None
     email: str | None = None
     table_id: uuid.UUID | None = None
+    table_number: int | None = None
     walk_in: bool = False
     special_requests: str = ""
 
@@ -118,7 +119,7 @@ def create_staff_booking(
 def _chosen_or_best_table(
     restaurant: Restaurant, booking: StaffBooking, stay: allocation.Stay, now: datetime
 ) -> DiningTable:
-    if booking.table_id is None:
+    if booking.table_id is None and booking.table_number is None:
         table = allocation.pick_table(restaurant=restaurant, stay=stay, party_size=booking.party_size, now=now)
         if table is None:
             raise Conflict(
@@ -127,7 +128,7 @@ def _chosen_or_best_table(
                 details={"slot": stay.starts_at.isoformat(), "guests": booking.party_size},
             )
         return table
-    table = _table_of(restaurant, booking.table_id)
+    table = _table_of(restaurant, booking.table_id, number=booking.table_number)
     if not table.is_active:
         raise NotFound(ErrorCode.TABLE_NOT_FOUND, "This table is not in service.", details={"number": table.number})
     if booking.party_size > table.max_seats:
@@ -332,13 +333,13 @@ def _managed_table(actor: User, restaurant_id: uuid.UUID | str, table_id: uuid.U
     return _table_of(restaurant, table_id)
 
 
-def _table_of(restaurant: Restaurant, table_id: uuid.UUID | str) -> DiningTable:
-    parsed = restaurants_service.parse_id(table_id)
+def _table_of(restaurant: Restaurant, table_id: uuid.UUID | str | None, *, number: int | None = None) -> DiningTable:
+    """The restaurant's table by id, or by number. :raise 404 TABLE_NOT_FOUND:"""
+    parsed = restaurants_service.parse_id(table_id) if table_id is not None else None
     table = None
-    if parsed is not None:
-        table = db.session.scalar(
-            select(DiningTable).where(DiningTable.id == parsed, DiningTable.restaurant_id == restaurant.id)
-        )
+    if parsed is not None or number is not None:
+        by = DiningTable.id == parsed if parsed is not None else DiningTable.number == number
+        table = db.session.scalar(select(DiningTable).where(by, DiningTable.restaurant_id == restaurant.id))
     if table is None:
         raise NotFound(ErrorCode.TABLE_NOT_FOUND, "This restaurant has no table with this id.")
     return table

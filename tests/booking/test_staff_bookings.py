@@ -315,3 +315,27 @@ def test_every_staff_tool_route_is_in_the_spec_with_its_errors(client, path, met
     operation = client.get("/openapi.json").get_json()["paths"][path][method]
     assert codes <= set(operation["responses"]), operation["responses"].keys()
     assert operation["summary"]
+
+
+def test_the_staff_console_books_with_a_local_date_time_and_a_table_number(client, bistro, staff):
+    # What api/console/static/console.js sends from its phone/walk-in form.
+    body = {"name": "Septimus", "phone": "555 0101", "partySize": 2, "walkIn": False, "specialRequests": "",
+            "date": DAY.isoformat(), "time": "19:00", "tableNumber": 2}  # fmt: skip
+    response = client.post(f"/api/restaurants/{bistro.id}/reservations", json=body, headers=bearer(staff))
+    assert response.status_code == 201, response.get_json()
+    assert datetime.fromisoformat(response.get_json()["startsAt"]) == local(DAY, 19)
+    assert response.get_json()["tableNumber"] == 2
+    taken = client.post(f"/api/restaurants/{bistro.id}/reservations", json=body, headers=bearer(staff))
+    assert taken.status_code == 409 and taken.get_json()["code"] == "TABLE_TAKEN"
+    missing = client.post(
+        f"/api/restaurants/{bistro.id}/reservations", json={**body, "tableNumber": 99}, headers=bearer(staff)
+    )
+    assert missing.status_code == 404 and missing.get_json()["code"] == "TABLE_NOT_FOUND"
+    no_day = client.post(
+        f"/api/restaurants/{bistro.id}/reservations", json={**body, "date": None}, headers=bearer(staff)
+    )
+    assert no_day.status_code == 422 and "date" in no_day.get_json()["details"]["fields"]
+    walk_in = {**body, "walkIn": True, "tableNumber": 3}
+    del walk_in["date"], walk_in["time"]
+    seated = client.post(f"/api/restaurants/{bistro.id}/reservations", json=walk_in, headers=bearer(staff))
+    assert seated.status_code == 201 and seated.get_json()["status"] == "seated"
