@@ -121,7 +121,8 @@ class StaffBookingCreateSchema(CamelCaseSchema):
         """`date` + `HH:MM` become one naive wall time (read in the restaurant's zone by the service)."""
         day, when = data.pop("date"), data.get("time")
         if isinstance(when, dt.time):
-            data["time"] = dt.datetime.combine(day, when)
+            # Without a date only a walk-in gets here (validated above), and a walk-in starts now.
+            data["time"] = dt.datetime.combine(day, when) if day is not None else None
         return data
 
 

@@ -339,3 +339,10 @@ def test_the_staff_console_books_with_a_local_date_time_and_a_table_number(clien
     del walk_in["date"], walk_in["time"]
     seated = client.post(f"/api/restaurants/{bistro.id}/reservations", json=walk_in, headers=bearer(staff))
     assert seated.status_code == 201 and seated.get_json()["status"] == "seated"
+
+
+def test_a_walk_in_with_a_stray_wall_time_and_no_date_is_seated_now(client, bistro, staff):
+    # Found by schemathesis: `time` HH:MM without `date` on a walk-in was a 500.
+    response = staff_booking(client, bistro, staff, walkIn=True, time="20:51")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["status"] == "seated"
