@@ -1,7 +1,7 @@
 """Primetime windows: weekly local-time windows in which bookings wait for approval (seed 002).
 
 Revision ID: a1f7c3e90b11
-Revises: e8b2c5d1f3a6
+Revises: e5a7c3b19d42
 Create Date: 2026-12-02 13:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a1f7c3e90b11"
-down_revision: str | None = "e8b2c5d1f3a6"
+down_revision: str | None = "e5a7c3b19d42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
