@@ -107,6 +107,9 @@ class Settings:
     # One booking per guest at a time: no two live bookings (holds count) of one guest, at any
     # restaurant, starting within this many minutes of each other. 0 turns the guard off.
     duplicate_guard_minutes: int = 120
+    # Primetime approval: a pending booking not approved or rejected within this many hours of
+    # being made is rejected by the worker (actor system) and its table freed.
+    approval_timeout_hours: int = 24
     # The restaurant the Café Fausse website (seed 003) books at: it sends no restaurant id.
     default_restaurant_slug: str = "cafe-fausse"
     # Bench-only: registers POST /api/_bench/insert, the baseline of bench/booking.py. Never in production.

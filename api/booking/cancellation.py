@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, exists, or_, select
+from sqlalchemy import String, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from api.accounts.authz import ensure_acting_for, ensure_can_manage_restaurant
@@ -36,6 +36,9 @@ from api.payments.models import CAPTURED_STATUSES, Payment, PaymentRefund, Payme
 logger = logging.getLogger("api.booking.cancellation")
 
 _TERMINAL = (ReservationStatus.CANCELLED, ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW)
+# Ended before they began, with the deposit owed back as `refund_cents`: a cancellation (by its
+# policy) or a rejected primetime request (whole; api/booking/approvals.py). One refund path for both.
+REFUNDABLE_STATUSES = (ReservationStatus.CANCELLED, ReservationStatus.REJECTED)
 
 
 # --- the refund arithmetic (pure) -------------------------------------------------------------
@@ -239,14 +242,15 @@ def _message(percent: int, policy: Iterable[Mapping[str, Any]], deposit_cents: i
 
 
 def settle_refund(*, reservation_id: uuid.UUID, now: datetime, report: Any = None) -> str:
-    """Make the deposit of a cancelled reservation match its refund (idempotent; gateway outside any transaction).
+    """Make the deposit of a cancelled or rejected reservation match its refund (idempotent; gateway outside
+    any transaction).
 
     An authorisation not yet captured is voided when everything goes back, else captured and the
     refund made; a captured deposit is refunded with the key `cancel:<reservation id>`.
     """
     with atomic():
         reservation = db.session.get(Reservation, reservation_id, populate_existing=True)
-        if reservation is None or reservation.status != ReservationStatus.CANCELLED or reservation.hold_id is None:
+        if reservation is None or reservation.status not in REFUNDABLE_STATUSES or reservation.hold_id is None:
             return "none"
         refund_cents = reservation.refund_cents
         payment = payments_service.find_live_payment(subject_id=reservation.hold_id)
@@ -282,7 +286,7 @@ def _count(report: Any, name: str) -> None:
 
 
 def unsettled_cancellations(*, cutoff: datetime, limit: int) -> list[uuid.UUID]:
-    """Cancelled reservations whose deposit is still held, or whose refund did not go through."""
+    """Cancelled or rejected reservations whose deposit is still held, or whose refund did not go through."""
     refund_done = exists().where(
         PaymentRefund.payment_id == Payment.id,
         PaymentRefund.reason_key == "cancel:" + Reservation.id.cast(String),
@@ -293,8 +297,9 @@ def unsettled_cancellations(*, cutoff: datetime, limit: int) -> list[uuid.UUID]:
             select(Reservation.id)
             .join(Payment, Payment.subject_id == Reservation.hold_id)
             .where(
-                Reservation.status == ReservationStatus.CANCELLED,
-                Reservation.cancelled_at < cutoff,
+                Reservation.status.in_(REFUNDABLE_STATUSES),
+                # A rejection sets no cancelled_at: its last update is when it was rejected.
+                func.coalesce(Reservation.cancelled_at, Reservation.updated_at) < cutoff,
                 or_(
                     Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)),
                     and_(

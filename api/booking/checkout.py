@@ -40,6 +40,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import delete, exists, select
@@ -48,7 +49,7 @@ from sqlalchemy.orm import joinedload
 from api import faults, metrics
 from api.accounts.authz import ensure_acting_for
 from api.accounts.models import User
-from api.booking import allocation, cancellation, notifications
+from api.booking import allocation, approvals, cancellation, lifecycle, notifications
 from api.booking.models import Hold, Reservation, ReservationSource, ReservationStatus, TableOccupancy
 from api.booking.reservations import insert_reservation
 from api.db import atomic
@@ -57,6 +58,7 @@ from api.extensions import db
 from api.outbox import service as outbox_service
 from api.payments import service as payments_service
 from api.payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
+from api.restaurants import service as restaurants_service
 
 logger = logging.getLogger("api.booking.checkout")
 
@@ -70,6 +72,11 @@ class Confirmation:
 
     @property
     def message(self) -> str:
+        if self.reservation.status == ReservationStatus.PENDING:
+            return (
+                f"Reservation requested ({self.reservation.confirmation_code}): the restaurant approves bookings at "
+                "this time and will confirm it soon. Your table is held; the deposit comes back in full if declined."
+            )
         return f"Reservation confirmed! Show code {self.reservation.confirmation_code} at the restaurant."
 
 
@@ -195,6 +202,10 @@ def _finalize(
             current = db.session.get(Payment, payment.id, populate_existing=True)
             if current is None or current.status not in (PaymentStatus.AUTHORIZED, *CAPTURED_STATUSES):
                 return None
+        # Primetime (api/booking/approvals.py): decided when the booking is made, by the windows then in force.
+        waits = restaurants_service.in_primetime(
+            restaurant_id=restaurant.id, local_start=hold.starts_at.astimezone(ZoneInfo(restaurant.timezone))
+        )
         reservation = insert_reservation(
             restaurant=restaurant,
             table=hold.table,
@@ -207,9 +218,13 @@ def _finalize(
             special_requests=special_requests,
             deposit_cents=hold.deposit_cents,
             deposit_paid=False,
+            status=ReservationStatus.PENDING if waits else ReservationStatus.CONFIRMED,
         )
         db.session.delete(hold)
-        outbox_service.enqueue(notifications.RESERVATION_CONFIRMED, reservation_id=reservation.id)
+        if waits:
+            approvals.record_booking(reservation, actor=lifecycle.Actor("guest", hold.user_id), now=now)
+        else:
+            outbox_service.enqueue(notifications.RESERVATION_CONFIRMED, reservation_id=reservation.id)
     metrics.BOOKINGS_CREATED.labels(source=ReservationSource.APP).inc()  # committed: every other path returned above
     return reservation
 
@@ -317,7 +332,7 @@ def reconcile_payment(*, payment_id: uuid.UUID, now: datetime, report: Reconcile
         unsettled = status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
         decision = "none"
         if reservation is not None:
-            if reservation.status == ReservationStatus.CANCELLED:
+            if reservation.status in cancellation.REFUNDABLE_STATUSES:
                 decision = "settle_cancellation"
             elif unsettled:
                 decision = "capture"

@@ -56,13 +56,15 @@ class ReservationSource(enum.StrEnum):
 
 
 class Customer(Base):
-    """A guest known by email: the Café Fausse form books without an account."""
+    """A guest without an account: known by email (the Café Fausse form), or by name and phone (staff bookings)."""
 
     __tablename__ = "customers"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Optional for a guest booked by phone or walking in (staff bookings); unique when given
+    # (a unique constraint admits any number of NULLs).
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -232,7 +234,7 @@ class WaitlistEntry(Base):
 
 
 class TableOccupancy(Base):
-    """One table taken for an exact span of time by a reservation or a hold.
+    """One table taken for an exact span of time by a reservation, a hold or a staff block.
 
     The exclusion constraint is the invariant: two claims on one table whose `[starts_at,
     ends_at)` ranges overlap cannot both commit, whatever the slot grid, time zone or stay
@@ -258,7 +260,7 @@ class TableOccupancy(Base):
             ondelete="CASCADE",
             name="fk_table_occupancies_table_id_dining_tables",
         ),
-        CheckConstraint("num_nonnulls(reservation_id, hold_id) = 1", name="one_owner"),
+        CheckConstraint("num_nonnulls(reservation_id, hold_id, block_id) = 1", name="one_owner"),
         CheckConstraint("(hold_id IS NULL) = (expires_at IS NULL)", name="hold_rows_expire"),
         CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
         # Bounded, so "claims overlapping a span" is a range scan on starts_at (MAX_CLAIM).
@@ -267,6 +269,7 @@ class TableOccupancy(Base):
         Index("ix_table_occupancies_table_id_starts_at", "table_id", "starts_at"),
         Index("ix_table_occupancies_reservation_id", "reservation_id"),
         Index("ix_table_occupancies_hold_id", "hold_id"),
+        Index("ix_table_occupancies_block_id", "block_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -277,7 +280,34 @@ class TableOccupancy(Base):
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reservation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
     hold_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"))
+    block_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("table_blocks.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TableBlock(Base):
+    """A table taken out of service for a while by staff (seed 001 TableBlock): "T4, Friday 19-23, private event".
+
+    It occupies the table through the same `table_occupancies` exclusion constraint as any
+    booking (one claim per day of its span: a claim is at most a day long), so nothing can be
+    booked on it and it cannot be laid over a booking.
+    """
+
+    __tablename__ = "table_blocks"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        Index("ix_table_blocks_table_id_starts_at", "table_id", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dining_tables.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    table: Mapped[DiningTable] = relationship()
 
 
 # The longest claim the database accepts (ck_table_occupancies_at_most_a_day).

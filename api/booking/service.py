@@ -3,8 +3,9 @@
 - `create_reservation`: the time is read (an instant, or a wall time in the restaurant's
   zone), rounded *down* to its slot (19:12 -> 19:00), checked (open, not past, within the
   horizon), then one transaction, in one round trip (`reservations.book_best_table`), takes
-  the service-day lock, purges expired holds, picks the best table *after* the lock, upserts
-  the guest by email and claims the table. The unique constraint on `table_occupancies` is
+  the service-day lock, purges expired holds, picks the best table *after* the lock, decides
+  whether the booking waits for approval (primetime: `pending`), upserts the guest by email and
+  claims the table. The unique constraint on `table_occupancies` is
   the backstop (RACE_LOST).
 - `availability_at`: tables taken and free in the slot a time rounds to.
 - `list_day_reservations` / `get_reservation`: what staff see.
@@ -25,8 +26,8 @@ from sqlalchemy import bindparam, func, select
 from api import metrics
 from api.accounts.authz import ensure_can_manage_restaurant
 from api.accounts.models import Role, User
-from api.booking import allocation, availability, cancellation, reservations, slots
-from api.booking.models import Customer, Reservation, ReservationSource
+from api.booking import allocation, approvals, availability, cancellation, lifecycle, reservations, slots
+from api.booking.models import Customer, Reservation, ReservationSource, ReservationStatus
 from api.booking.notifications import RESERVATION_CONFIRMED
 from api.cache import TTLCache
 from api.db import atomic
@@ -244,6 +245,9 @@ def create_reservation(*, restaurant: Restaurant, booking: BookingRequest, now: 
                 f"No table is free for {booking.guests} at this time.",
                 details={"slot": slot.starts_at.isoformat(), "guests": booking.guests},
             )
+        if reservation.status == ReservationStatus.PENDING:
+            # Primetime: only these pay for the audit row (two statements); the rest stay one round trip.
+            approvals.record_booking(reservation, actor=lifecycle.Actor("guest"), now=now)
     metrics.BOOKINGS_CREATED.labels(source=ReservationSource.WEB).inc()
     return reservation
 

@@ -266,3 +266,30 @@ class SpecialHours(Base):
     @property
     def is_closed(self) -> bool:
         return self.opens_at is None
+
+
+class PrimetimeWindow(Base):
+    """A weekly window (0 = Monday, local time) in which bookings wait for the restaurant's approval (seed 002).
+
+    A booking whose local start falls in `[start_time, end_time)` of an active window of its
+    weekday is created `pending` and holds its table until staff approve or reject it.
+    """
+
+    __tablename__ = "primetime_windows"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("end_time > start_time", name="ends_after_starts"),
+        Index("ix_primetime_windows_restaurant_id_weekday", "restaurant_id", "weekday"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def day(self) -> str:
+        return WEEKDAYS[self.weekday]

@@ -17,7 +17,7 @@ from werkzeug.routing import BaseConverter
 from api.accounts.authz import auth_required, current_account
 from api.accounts.models import Role
 from api.restaurants import service as restaurants_service
-from api.restaurants.models import DiningTable, Restaurant, SpecialHours
+from api.restaurants.models import DiningTable, PrimetimeWindow, Restaurant, SpecialHours
 from api.restaurants.schemas import (
     ClosureChangeSchema,
     ClosureCreateSchema,
@@ -26,6 +26,9 @@ from api.restaurants.schemas import (
     HoursChangeSchema,
     HoursReplaceSchema,
     HoursSchema,
+    PrimetimeWindowCreateSchema,
+    PrimetimeWindowSchema,
+    PrimetimeWindowUpdateSchema,
     RestaurantAdminSchema,
     RestaurantCreateSchema,
     RestaurantListQuerySchema,
@@ -243,4 +246,59 @@ class ClosureByDate(MethodView):
         """Remove a closure: the day follows the weekly hours again."""
         restaurants_service.remove_closure(
             actor=current_account(), restaurant_id=restaurant_id, service_date=service_date
+        )
+
+
+@blp.route("/<restaurant_id>/primetime")
+class PrimetimeWindows(MethodView):
+    @blp.response(200, PrimetimeWindowSchema(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> list[PrimetimeWindow]:
+        """List the weekly primetime windows, in which bookings wait for the restaurant's approval."""
+        return restaurants_service.list_primetime_windows(restaurant_id=restaurant_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(PrimetimeWindowCreateSchema)
+    @blp.response(201, PrimetimeWindowSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (weekday 0-6, end after start)")
+    def post(self, data: dict[str, Any], restaurant_id: str) -> PrimetimeWindow:
+        """Add a primetime window: bookings starting in it are pending until staff approve them."""
+        return restaurants_service.create_primetime_window(
+            actor=current_account(), restaurant_id=restaurant_id, data=data
+        )
+
+
+@blp.route("/<restaurant_id>/primetime/<int:window_id>")
+class PrimetimeWindowById(MethodView):
+    @blp.response(200, PrimetimeWindowSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND")
+    def get(self, restaurant_id: str, window_id: int) -> PrimetimeWindow:
+        """Show one primetime window."""
+        return restaurants_service.get_primetime_window(restaurant_id=restaurant_id, window_id=window_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(PrimetimeWindowUpdateSchema(partial=True))
+    @blp.response(200, PrimetimeWindowSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (weekday 0-6, end after start)")
+    def patch(self, changes: dict[str, Any], restaurant_id: str, window_id: int) -> PrimetimeWindow:
+        """Edit a primetime window (bookings already made keep their status)."""
+        return restaurants_service.update_primetime_window(
+            actor=current_account(), restaurant_id=restaurant_id, window_id=window_id, changes=changes
+        )
+
+    @auth_required(*STAFF)
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND")
+    def delete(self, restaurant_id: str, window_id: int) -> None:
+        """Remove a primetime window (pending bookings made under it still wait for a decision)."""
+        restaurants_service.delete_primetime_window(
+            actor=current_account(), restaurant_id=restaurant_id, window_id=window_id
         )

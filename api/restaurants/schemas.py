@@ -492,3 +492,36 @@ class ClosureCreateSchema(InputSchema):
             raise ValidationError("Give both openTime and closeTime, or neither for a full-day closure.", "closeTime")
         if opens is not None and closes <= opens:
             raise ValidationError("closeTime must be after openTime.", "closeTime")
+
+
+# ---------------------------------------------------------------- primetime windows
+
+
+class PrimetimeWindowSchema(CamelCaseSchema):
+    """A weekly window in which bookings wait for approval (local time, `[start, end)`)."""
+
+    id = fields.Integer()
+    weekday = fields.Integer(metadata={"description": "0 = Monday ... 6 = Sunday"})
+    day = fields.String(metadata={"description": "The weekday's name"})
+    start = HourMinute(attribute="start_time", metadata={"example": "19:00"})
+    end = HourMinute(attribute="end_time", metadata={"example": "21:00"})
+    active = fields.Boolean(attribute="is_active")
+
+
+class PrimetimeWindowCreateSchema(InputSchema):
+    weekday = fields.Integer(required=True, validate=validate.Range(min=0, max=6), metadata={"example": 4})
+    start = HourMinute(required=True, attribute="start_time", metadata={"example": "19:00"})
+    end = HourMinute(required=True, attribute="end_time", metadata={"example": "21:00"})
+    active = fields.Boolean(attribute="is_active", load_default=True)
+
+    @validates_schema
+    def _ends_after_starts(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start_time" in data and "end_time" in data and data["end_time"] <= data["start_time"]:
+            raise ValidationError("end must be after start (windows end by midnight).", "end")
+
+
+class PrimetimeWindowUpdateSchema(PrimetimeWindowCreateSchema):
+    weekday = fields.Integer(validate=validate.Range(min=0, max=6))
+    start = HourMinute(attribute="start_time")
+    end = HourMinute(attribute="end_time")
+    active = fields.Boolean(attribute="is_active")
