@@ -97,6 +97,9 @@ class Settings:
     # One booking per guest at a time: no two live bookings (holds count) of one guest, at any
     # restaurant, starting within this many minutes of each other. 0 turns the guard off.
     duplicate_guard_minutes: int = 120
+    # Guests may change a booking (time, party, requests) until this many minutes before its start;
+    # staff may change it until the start (api/booking/changes.py, docs/changes.md).
+    modify_cutoff_minutes: int = 60
     # The restaurant the Café Fausse website (seed 003) books at: it sends no restaurant id.
     default_restaurant_slug: str = "cafe-fausse"
     # Bench-only: registers POST /api/_bench/insert, the baseline of bench/booking.py. Never in production.
