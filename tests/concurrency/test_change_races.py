@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from api.booking import checkout
 from api.extensions import db
-from tests.booking.app_flow import live_env, seed_live_database
+from tests.booking.app_flow import book_live, live_env, seed_live_database
 from tests.support import invariants
 from tests.support.live_server import gunicorn_server
 
@@ -52,21 +52,7 @@ def assert_nothing_sold_twice(database_url: str) -> None:
 
 
 def book(server, restaurant_id: str, user: tuple[str, dict], day: date, wall: str, party: int = 2) -> str:
-    """Hold and pay through the API; return the reservation id."""
-    user_id, headers = user
-    hold_body = {"userId": user_id, "restaurantId": restaurant_id, "date": day.isoformat(), "time": wall}
-    held = requests.post(
-        server.url("/api/reservations/hold"), json={**hold_body, "partySize": party}, headers=headers, timeout=60
-    )
-    assert held.status_code == 201, held.text
-    confirm = {
-        "holdId": held.json()["hold"]["holdId"],
-        "userId": user_id,
-        "paymentMethod": {"type": "credit-card", "token": "pm_card_visa"},
-    }
-    confirmed = requests.post(server.url("/api/reservations/confirm"), json=confirm, headers=headers, timeout=60)
-    assert confirmed.status_code == 201, confirmed.text
-    return confirmed.json()["reservation"]["reservationId"]
+    return book_live(server.base_url, restaurant_id, user, day, wall, party)
 
 
 def at_once(calls: list) -> list[tuple[int, dict]]:
