@@ -101,13 +101,14 @@ def patch(server, reservation_id: str, user: tuple[str, dict], body: dict) -> tu
 def test_two_guests_moving_onto_the_last_free_table_one_wins_the_other_keeps_theirs(
     committing_database, served_database, make_app
 ):
-    # Three tables: two guests at 17:00, one other guest at 20:00, so one table is free at 20:00.
-    seeded = seed_live_database(make_app, committing_database, users=3, tables=[(3, 2)])
+    # Three tables: two guests at 17:00, two other guests at 20:00, so one table is free at 20:00.
+    seeded = seed_live_database(make_app, committing_database, users=4, tables=[(3, 2)])
     day = seeded["day"]
     with gunicorn_server(served_database, workers=4, env=live_env()) as server:
         first = book(server, seeded["restaurant_id"], seeded["users"][0], day, "17:00")
         second = book(server, seeded["restaurant_id"], seeded["users"][1], day, "17:00")
-        book(server, seeded["restaurant_id"], seeded["users"][2], day, "20:00")
+        for other in seeded["users"][2:]:
+            book(server, seeded["restaurant_id"], other, day, "20:00")
         before = {rid: booking_state(committing_database, rid) for rid in (first, second)}
         answers = at_once(
             [
