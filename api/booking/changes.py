@@ -307,11 +307,10 @@ def _apply_locked(
     restaurant = peek.restaurant
     guard(peek)
     slot = _target_slot(peek, requested)
-    moves = slot is not None and slot.starts_at != peek.starts_at
     email = _guest_email(peek)
     days = {peek.service_date} | ({slot.service_date} if slot is not None else set())
     if slot is not None or requested.party_size is not None:  # requests alone need only the row lock
-        _lock(restaurant, days, guest_email=email if moves else None)
+        _lock(restaurant, days, guest_email=email if slot is not None else None)
 
     reservation = _load(reservation_id, for_update=True)
     if reservation.service_date not in days:
@@ -322,12 +321,14 @@ def _apply_locked(
         slot = slot_at(reservation.starts_at, zone_of(restaurant))
     party = requested.party_size if requested.party_size is not None else reservation.party_size
     requests = requested.special_requests if requested.special_requests is not None else reservation.special_requests
+    moves = slot.starts_at != reservation.starts_at
+    regrows = party != reservation.party_size
+    if not (moves or regrows or requests != reservation.special_requests):
+        return None  # already as asked: a retry, or a double-click's twin that lost the row lock
     difference = _deposit_for(reservation, party) - reservation.deposit_cents
     if difference != plan.difference_cents:
         # The booking changed between our plan and our lock: what we authorised no longer fits.
         raise Conflict(ErrorCode.RACE_LOST, "This booking was changed a moment ago; please try again.")
-    moves = slot.starts_at != reservation.starts_at
-    regrows = party != reservation.party_size
 
     changes: dict[str, list[Any]] = {}
     if moves or regrows:
@@ -478,6 +479,8 @@ def _target_slot(reservation: Reservation, requested: ReservationChange) -> Slot
 
 def _deposit_for(reservation: Reservation, party: int) -> int:
     """The deposit for `party` at the per-person rate frozen when the booking was made."""
+    if party == reservation.party_size:
+        return reservation.deposit_cents
     if not reservation.deposit_cents or not reservation.party_size:
         return 0
     return reservation.deposit_cents // reservation.party_size * party

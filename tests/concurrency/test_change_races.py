@@ -243,6 +243,29 @@ def test_ten_concurrent_changes_of_one_booking_end_consistent(committing_databas
     assert_nothing_sold_twice(committing_database)
 
 
+# --- a double-click on a larger party ------------------------------------------------------------
+
+
+def test_a_larger_party_clicked_four_times_at_once_is_charged_once(committing_database, served_database, make_app):
+    seeded = seed_live_database(make_app, committing_database, users=1, tables=[(2, 4)])
+    guest = seeded["users"][0]
+    with gunicorn_server(served_database, workers=4, env=live_env()) as server:
+        reservation = book(server, seeded["restaurant_id"], guest, seeded["day"], "19:00")
+        answers = at_once([patch(server, reservation, guest, {"partySize": 4}) for _ in range(4)])
+    assert [status for status, _ in answers] == [200] * 4, answers
+    assert {body["depositAmount"] for _, body in answers} == {100}
+    (row, _, audited) = booking_state(committing_database, reservation)
+    assert row[3:] == (4, 10000) and audited == 1
+    [(payments, charges, captured)] = query(
+        committing_database,
+        """
+        SELECT count(DISTINCT p.id), count(*) FILTER (WHERE i.authorized_at IS NOT NULL), sum(i.amount_captured_cents)
+          FROM payments p JOIN fake_gateway_intents i ON i.idempotency_key = p.idempotency_key
+        """,
+    )
+    assert (payments, charges, captured) == (2, 2, 10000)  # the deposit, and one charge of the difference
+
+
 # --- negative control -------------------------------------------------------------------------
 
 
