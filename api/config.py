@@ -110,6 +110,9 @@ class Settings:
     # Primetime approval: a pending booking not approved or rejected within this many hours of
     # being made is rejected by the worker (actor system) and its table freed.
     approval_timeout_hours: int = 24
+    # Guests may change a booking (time, party, requests) until this many minutes before its start;
+    # staff may change it until the start (api/booking/changes.py, docs/changes.md).
+    modify_cutoff_minutes: int = 60
     # The restaurant the Café Fausse website (seed 003) books at: it sends no restaurant id.
     default_restaurant_slug: str = "cafe-fausse"
     # Bench-only: registers POST /api/_bench/insert, the baseline of bench/booking.py. Never in production.

@@ -113,6 +113,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("POST",   "/api/reservations/confirm"):                   (signed_in(201, other=403), "app_confirm"),
     ("GET",    "/api/reservations/user/<user_id>"):            (signed_in(other=403),      "app_user_reservations"),
     ("DELETE", "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_cancel"),
+    ("PATCH",  "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_change"),
     ("GET",    "/api/reservations/<uuid:reservation_id>/refund-quote"): (owner_or_404(),   "app_refund_quote"),
     # --- waitlist (api/booking/waitlist_routes.py) --------------------------------------------------
     ("POST",   "/api/restaurants/<restaurant_id>/waitlist"): (signed_in(201),         "waitlist_join"),
@@ -392,6 +393,12 @@ def app_user_reservations(ctx: Ctx, who: str) -> Req:
 def app_cancel(ctx: Ctx, who: str) -> Req:
     reservation = _app_reservation(ctx)  # a fresh one per caller: cancelling changes it
     return Req(path=f"/api/reservations/{reservation.id}", json={})
+
+
+@builder
+def app_change(ctx: Ctx, who: str) -> Req:
+    reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
+    return Req(path=f"/api/reservations/{reservation.id}", json={"specialRequests": f"asked by {who}"})
 
 
 @builder

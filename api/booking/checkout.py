@@ -30,7 +30,10 @@ half done, and the payment webhooks feed the same path (`reconcile_payment`):
   decides (so a late step 3 can no longer succeed), then the payment is voided (a pending one is
   looked up at the gateway by its key and released, or marked failed if it never got there);
 - a captured payment without reservation: refunded in full;
-- a cancelled reservation whose refund did not go through: refunded (see `cancellation`).
+- a cancelled reservation whose refund did not go through: refunded (see `cancellation`);
+- a change's deposit difference (`DepositAdjustment`) not yet settled: its increase captured or
+  its refund made (`changes.settle_adjustment`). An increase authorised for a change that never
+  committed has no adjustment row and no hold: it is voided like an abandoned checkout.
 """
 
 from __future__ import annotations
@@ -49,8 +52,15 @@ from sqlalchemy.orm import joinedload
 from api import faults, metrics
 from api.accounts.authz import ensure_acting_for
 from api.accounts.models import User
-from api.booking import allocation, approvals, cancellation, lifecycle, notifications
-from api.booking.models import Hold, Reservation, ReservationSource, ReservationStatus, TableOccupancy
+from api.booking import allocation, approvals, cancellation, changes, lifecycle, notifications
+from api.booking.models import (
+    DepositAdjustment,
+    Hold,
+    Reservation,
+    ReservationSource,
+    ReservationStatus,
+    TableOccupancy,
+)
 from api.booking.reservations import insert_reservation
 from api.db import atomic
 from api.errors import AppError, ErrorCode, Gone, NotFound
@@ -296,6 +306,7 @@ def reconcile_payments(now: datetime, *, limit: int = 200) -> ReconcileReport:
         orphans = _captured_without_reservation(cutoff, limit)
         unpaid = _captured_but_unmarked(limit)
         cancelled = cancellation.unsettled_cancellations(cutoff=cutoff, limit=limit)
+        adjustments = changes.unsettled_adjustments(cutoff=cutoff, limit=limit)
     for payment_id in unsettled + orphans:
         _safely(report, payment_id, lambda pid=payment_id: reconcile_payment(payment_id=pid, now=now, report=report))
     for reservation_id, payment_id in unpaid:
@@ -306,6 +317,12 @@ def reconcile_payments(now: datetime, *, limit: int = 200) -> ReconcileReport:
             report,
             reservation_id,
             lambda rid=reservation_id: cancellation.settle_refund(reservation_id=rid, now=now, report=report),
+        )
+    for adjustment_id in adjustments:
+        _safely(
+            report,
+            adjustment_id,
+            lambda aid=adjustment_id: changes.settle_adjustment(adjustment_id=aid, now=now, report=report),
         )
     metrics.record_reconciliation(report.outcomes())
     return report
@@ -327,6 +344,12 @@ def reconcile_payment(*, payment_id: uuid.UUID, now: datetime, report: Reconcile
     with atomic():
         payment = payments_service.get_payment(payment_id=payment_id)
         hold_id, status, updated_at = payment.subject_id, PaymentStatus(payment.status), payment.updated_at
+        adjustment = changes.is_adjustment(hold_id)
+    if adjustment:
+        # A committed change's larger deposit (its subject is the adjustment, not a hold).
+        changes.settle_adjustment(adjustment_id=hold_id, now=now, report=report)
+        return "settle_adjustment"
+    with atomic():
         hold = _lock_hold(hold_id)
         reservation = _reservation_for_hold(hold_id)
         unsettled = status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
@@ -385,6 +408,7 @@ def _captured_without_reservation(cutoff: datetime, limit: int) -> list[uuid.UUI
                 Payment.status == PaymentStatus.CAPTURED,
                 Payment.updated_at < cutoff,
                 ~exists().where(Reservation.hold_id == Payment.subject_id),
+                ~exists().where(DepositAdjustment.id == Payment.subject_id),
             )
             .limit(limit)
         )

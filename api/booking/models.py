@@ -108,6 +108,8 @@ class Reservation(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the worker queued the guest's reminder (claimed by UPDATE ... RETURNING: sent once).
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the guest or staff last changed its time, party or requests (api.booking.changes).
+    modified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -141,6 +143,39 @@ class ReservationEvent(Base):
     details: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
 
     reservation: Mapped[Reservation] = relationship()
+
+
+class AdjustmentStatus(enum.StrEnum):
+    PENDING = "pending"  # recorded with the change; the gateway has not confirmed it yet
+    SETTLED = "settled"  # charged (captured) or refunded
+
+
+class DepositAdjustment(Base):
+    """The deposit difference a party-size change owes: charged (`amount_cents` > 0) or refunded (< 0).
+
+    Written in the change's own transaction, so the money owed is never lost; settled after commit
+    with gateway keys derived from this row's id (`deposit:{id}:1` for a charge, whose payment has
+    `subject_id = id`; `refund:{payment}:change:{id}` for a refund), so a retry, a crash or the
+    reconciler moves the money once. `refunds` is the refund's plan, fixed when recorded:
+    `[[payment_id, cents], ...]`.
+    """
+
+    __tablename__ = "deposit_adjustments"
+    __table_args__ = (
+        CheckConstraint("amount_cents <> 0", name="amount_nonzero"),
+        CheckConstraint(check_constraint_for(AdjustmentStatus, "status"), name="status_valid"),
+        Index("ix_deposit_adjustments_reservation_id", "reservation_id"),
+        Index("ix_deposit_adjustments_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("reservation_events.id", ondelete="CASCADE"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=AdjustmentStatus.PENDING)
+    refunds: Mapped[list[list[str | int]]] = mapped_column(JSONB, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Hold(Base):
