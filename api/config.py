@@ -50,7 +50,6 @@ class Settings:
     slot_minutes: int = 30
     hold_minutes: int = 10
     lock_timeout_ms: int = 3000
-    settings_cache_seconds: int = 5
     statement_timeout_ms: int = 15000
     max_content_length: int = 1024 * 1024
     log_level: str = "INFO"
