@@ -2,7 +2,7 @@
 
 - bookings by status and by source, covers per day: one grouped scan of `reservations`
   (the `(restaurant_id, service_date)` index with the counted columns included);
-- covers count the guests of every reservation that was not cancelled or rejected;
+- covers count the guests of every reservation that was not cancelled, rejected or a no-show;
 - no-show rate = no-shows / (no-shows + seated + completed): of the parties that were due and
   whose outcome is known, the share that never came;
 - cancellations by notice: hours between `cancelled_at` and the booked start, in buckets
@@ -37,7 +37,8 @@ from api.restaurants.models import Restaurant
 
 MAX_STATISTICS_DAYS = 366
 NOTICE_BUCKETS = ((0, 2), (2, 24), (24, 72), (72, None))
-NOT_COVERS = (ReservationStatus.CANCELLED, ReservationStatus.REJECTED)
+# Covers are the guests who came or are still expected: not cancelled, rejected or no-shows.
+NOT_COVERS = (ReservationStatus.CANCELLED, ReservationStatus.REJECTED, ReservationStatus.NO_SHOW)
 DUE = (ReservationStatus.SEATED, ReservationStatus.COMPLETED)
 
 
@@ -147,7 +148,7 @@ def compute_statistics(*, restaurants: list[Restaurant], start_date: date, end_d
     occupancy = _occupancy(restaurants, start_date, end_date, single)
     deposits = db.session.execute(
         text(
-            _DEPOSITS_SQL.format(restaurant_filter=restaurant_filter.replace("restaurant_id", "r.restaurant_id"))
+            _DEPOSITS_SQL.format(restaurant_filter="AND r.restaurant_id = :restaurant_id" if single else "")
         ).bindparams(bindparam("captured", expanding=True)),
         {**params, "captured": [s.value for s in CAPTURED_STATUSES]},
     ).one()
