@@ -34,28 +34,27 @@ D0, D1, D2 = date(2026, 1, 4), date(2026, 1, 5), date(2026, 1, 6)
 
 @pytest.fixture
 def place(app):
-    with app.app_context():
-        restaurant = fixtures.restaurant()
-        r = fixtures.reservation
-        r(restaurant, table=1, day=D0, start=time(18), status="completed")  # the day before: not counted
-        r(restaurant, table=1, day=D1, start=time(18), party=2, status="completed", deposit=(2000, 0, "captured"))
-        r(restaurant, table=2, day=D1, start=time(19), party=4, status="no_show", source="app")
-        r(restaurant, table=1, day=D1, start=time(20), party=3, status="seated", source="staff")
-        r(restaurant, table=2, day=D2, start=time(18, 30), status="cancelled", cancelled_before=timedelta(hours=1))
-        r(
-            restaurant,
-            table=1,
-            day=D2,
-            start=time(19),
-            party=5,
-            status="cancelled",
-            source="app",
-            cancelled_before=timedelta(hours=30),
-            deposit=(5000, 5000, "refunded"),
-        )
-        r(restaurant, table=2, day=D2, start=time(21), party=2, status="confirmed")
-        r(restaurant, table=1, day=D2, start=time(17), party=6, status="rejected", source="staff")
-        yield restaurant
+    restaurant = fixtures.restaurant()
+    r = fixtures.reservation
+    r(restaurant, table=1, day=D0, start=time(18), status="completed")  # the day before: not counted
+    r(restaurant, table=1, day=D1, start=time(18), party=2, status="completed", deposit=(2000, 0, "captured"))
+    r(restaurant, table=2, day=D1, start=time(19), party=4, status="no_show", source="app")
+    r(restaurant, table=1, day=D1, start=time(20), party=3, status="seated", source="staff")
+    r(restaurant, table=2, day=D2, start=time(18, 30), status="cancelled", cancelled_before=timedelta(hours=1))
+    r(
+        restaurant,
+        table=1,
+        day=D2,
+        start=time(19),
+        party=5,
+        status="cancelled",
+        source="app",
+        cancelled_before=timedelta(hours=30),
+        deposit=(5000, 5000, "refunded"),
+    )
+    r(restaurant, table=2, day=D2, start=time(21), party=2, status="confirmed")
+    r(restaurant, table=1, day=D2, start=time(17), party=6, status="rejected", source="staff")
+    yield restaurant
 
 
 def _figures(place):
@@ -63,8 +62,7 @@ def _figures(place):
 
 
 def test_bookings_by_status_and_source_count_only_the_range(app, place):
-    with app.app_context():
-        figures = _figures(place)
+    figures = _figures(place)
     assert figures.bookings == 7
     assert figures.by_status == {
         "pending": 0,
@@ -79,22 +77,19 @@ def test_bookings_by_status_and_source_count_only_the_range(app, place):
 
 
 def test_covers_per_day_leave_out_cancelled_rejected_and_no_shows(app, place):
-    with app.app_context():
-        figures = _figures(place)
+    figures = _figures(place)
     assert figures.covers_per_day == [{"date": D1, "covers": 5}, {"date": D2, "covers": 2}]
     assert figures.covers == 7
 
 
 def test_no_show_rate_is_no_shows_over_the_parties_that_were_due(app, place):
-    with app.app_context():
-        figures = _figures(place)
+    figures = _figures(place)
     assert figures.no_shows == 1
     assert figures.no_show_rate == pytest.approx(1 / 3, abs=1e-4)
 
 
 def test_cancellations_fall_in_their_notice_bucket(app, place):
-    with app.app_context():
-        figures = _figures(place)
+    figures = _figures(place)
     assert [(b["bucket"], b["count"]) for b in figures.cancellations_by_notice] == [
         ("0-2h", 1),
         ("2-24h", 0),
@@ -104,8 +99,7 @@ def test_cancellations_fall_in_their_notice_bucket(app, place):
 
 
 def test_occupancy_per_hour_is_occupied_over_open_table_minutes(app, place):
-    with app.app_context():
-        figures = _figures(place)
+    figures = _figures(place)
     by_hour = {row["hour"]: row for row in figures.occupancy_by_hour}
     assert sorted(by_hour) == [0, 17, 18, 19, 20, 21, 22, 23]
     occupied = {hour: row["occupied_table_minutes"] for hour, row in by_hour.items()}
@@ -120,26 +114,23 @@ def test_occupancy_per_hour_is_occupied_over_open_table_minutes(app, place):
 
 def test_occupancy_hours_are_local_hours(app):
     """A New York restaurant: a 19:00-20:30 local stay counts in hours 19 and 20, not 0 and 1 UTC."""
-    with app.app_context():
-        restaurant = fixtures.restaurant(timezone="America/New_York", tables=1)
-        fixtures.reservation(restaurant, table=1, day=D1, start=time(19), status="completed")
-        figures = statistics.compute_statistics(restaurants=[restaurant], start_date=D1, end_date=D1, single=True)
+    restaurant = fixtures.restaurant(timezone="America/New_York", tables=1)
+    fixtures.reservation(restaurant, table=1, day=D1, start=time(19), status="completed")
+    figures = statistics.compute_statistics(restaurants=[restaurant], start_date=D1, end_date=D1, single=True)
     occupied = {row["hour"]: row["occupied_table_minutes"] for row in figures.occupancy_by_hour}
     assert occupied[19] == 60 and occupied[20] == 30
     assert occupied.get(0, 0) == 0 and occupied.get(1, 0) == 0
 
 
 def test_deposits_taken_and_refunded_come_from_the_payments(app, place):
-    with app.app_context():
-        figures = _figures(place)
+    figures = _figures(place)
     assert figures.deposits_taken_cents == 7000
     assert figures.deposits_refunded_cents == 5000
 
 
 def test_statistics_route_answers_the_same_figures_in_camel_case(app, client, place, make_user):
     staff = make_user(Role.STAFF, restaurant_id=place.id)
-    with app.app_context():
-        headers = bearer(staff)
+    headers = bearer(staff)
     response = client.get(
         f"/api/restaurants/{place.id}/statistics",
         query_string={"startDate": D1.isoformat(), "endDate": D2.isoformat()},
@@ -155,8 +146,7 @@ def test_statistics_route_answers_the_same_figures_in_camel_case(app, client, pl
 
 def test_statistics_of_more_than_a_year_are_refused(app, client, place, make_user):
     staff = make_user(Role.STAFF, restaurant_id=place.id)
-    with app.app_context():
-        headers = bearer(staff)
+    headers = bearer(staff)
     response = client.get(
         f"/api/restaurants/{place.id}/statistics",
         query_string={"startDate": "2025-01-01", "endDate": "2026-01-02"},
@@ -167,10 +157,9 @@ def test_statistics_of_more_than_a_year_are_refused(app, client, place, make_use
 
 def test_admin_statistics_add_every_restaurant(app, client, place, make_user):
     admin = make_user(Role.ADMIN)
-    with app.app_context():
-        other = fixtures.restaurant()
-        fixtures.reservation(other, table=1, day=D1, start=time(18), party=4, status="completed")
-        headers = bearer(admin)
+    other = fixtures.restaurant()
+    fixtures.reservation(other, table=1, day=D1, start=time(18), party=4, status="completed")
+    headers = bearer(admin)
     response = client.get(
         "/api/statistics", query_string={"startDate": "2026-01-05", "endDate": "2026-01-06"}, headers=headers
     )
