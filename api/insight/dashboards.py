@@ -125,7 +125,10 @@ def restaurant_dashboard(*, actor: User, restaurant_id: uuid.UUID | str, now: da
     figures = db.session.execute(
         select(
             func.count().filter(live).label("reservations"),
-            func.coalesce(func.sum(Reservation.party_size).filter(live), 0).label("covers"),
+            # Covers as in the statistics: the guests who came or are expected (no-shows are not).
+            func.coalesce(func.sum(Reservation.party_size).filter(live, status != ReservationStatus.NO_SHOW), 0).label(
+                "covers"
+            ),
             func.count().filter(status == ReservationStatus.NO_SHOW).label("no_shows"),
         ).where(Reservation.restaurant_id == restaurant.id, Reservation.service_date == today)
     ).one()
