@@ -279,7 +279,8 @@ def update_guest(
 def annotate_day_list(
     restaurant: Restaurant, items: list[booking_service.ReservationDetails]
 ) -> list[booking_service.ReservationDetails]:
-    """Each item of the staff day listing gets its guest: id, tags and counts (one query for the page)."""
+    """Each item of the staff day listing gets its guest: id, tags and the counts of bookings under
+    the item's email (one query for the page; the profile also counts bookings under a shared phone)."""
     emails = sorted({item.email.lower() for item in items if item.email})
     if not emails:
         return items
