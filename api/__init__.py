@@ -166,9 +166,12 @@ def register_blueprints(app: Flask) -> None:
 
         api.register_blueprint(bench_blp)
 
+    from api.console.routes import blp as console_blp
     from api.web.routes import blp as web_blp
 
-    app.register_blueprint(web_blp)  # HTML, not part of the JSON API or its spec
+    # HTML, not part of the JSON API or its spec.
+    app.register_blueprint(web_blp)
+    app.register_blueprint(console_blp)
 
 
 def register_domain_hooks() -> None:

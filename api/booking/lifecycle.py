@@ -133,7 +133,7 @@ def record(
         details=details or {},
     )
     db.session.add(event)
-    db.session.flush([event])
+    db.session.flush()  # the event's id, for the outbox message
     outbox_service.enqueue(RESERVATION_EVENT, reservation_id=reservation.id, event_id=event.id)
 
 

@@ -16,20 +16,21 @@ OVERLAPPING_RESERVATIONS = """
     SELECT a.id, b.id FROM reservations a JOIN reservations b
       ON a.table_id = b.table_id AND a.id < b.id
      AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
-     WHERE a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed')
+     WHERE a.status IN ('pending', 'confirmed', 'seated') AND b.status IN ('pending', 'confirmed', 'seated')
 """
 
-# Every live reservation claims its table for exactly its stay; no claim outlives its owner's status.
+# Every reservation that holds its table claims it for exactly its stay; a rejected, cancelled or
+# no-show one claims nothing (a completed one keeps what it used: lifecycle trims an early leave).
 MISCLAIMED_RESERVATIONS = """
     SELECT r.id FROM reservations r
       LEFT JOIN table_occupancies o
         ON o.reservation_id = r.id AND o.table_id = r.table_id
        AND o.starts_at = r.starts_at AND o.ends_at = r.ends_at
-     WHERE r.status IN ('pending', 'confirmed')
+     WHERE r.status IN ('pending', 'confirmed', 'seated')
      GROUP BY r.id HAVING count(o.id) <> 1
     UNION ALL
     SELECT r.id FROM reservations r JOIN table_occupancies o ON o.reservation_id = r.id
-     WHERE r.status NOT IN ('pending', 'confirmed')
+     WHERE r.status IN ('rejected', 'cancelled', 'no_show')
 """
 
 
