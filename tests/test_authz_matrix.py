@@ -54,7 +54,7 @@ from tests.support.authz import (
     Req,
     admin_only,
     matches,
-    optional_auth,  # noqa: F401  (part of the table's vocabulary)
+    optional_auth,
     owner_or_404,
     persona_headers,
     public,
@@ -116,22 +116,22 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
     # --- restaurants: the settings resource and the floor plan (api/restaurants/settings.py, floor_plan.py) --
-    ("GET",    "/api/restaurants/<restaurant_id>/settings"):                (staff_only(),      "restaurant_settings"),
-    ("PUT",    "/api/restaurants/<restaurant_id>/settings"):                (staff_only(),      "put_restaurant_settings"),
-    ("GET",    "/api/restaurants/<restaurant_id>/settings/changes"):        (staff_only(),      "restaurant_settings_changes"),
-    ("PUT",    "/api/restaurants/<restaurant_id>/floor-plan"):              (staff_only(),      "put_floor_plan"),
+    ("GET", "/api/restaurants/<restaurant_id>/settings"): (staff_only(), "restaurant_settings"),
+    ("PUT", "/api/restaurants/<restaurant_id>/settings"): (staff_only(), "put_restaurant_settings"),
+    ("GET", "/api/restaurants/<restaurant_id>/settings/changes"): (staff_only(), "restaurant_settings_changes"),
+    ("PUT", "/api/restaurants/<restaurant_id>/floor-plan"): (staff_only(), "put_floor_plan"),
     # --- insight: calendar, dashboards, statistics, live floor plan (api/insight/routes.py) -----------
     # The calendar and the floor plan are public; what they show of reservations depends on the caller.
-    ("GET",    "/api/restaurants/<restaurant_id>/calendar"):                (optional_auth(),   "restaurant_calendar"),
-    ("GET",    "/api/restaurants/<restaurant_id>/floor-plan"):              (optional_auth(),   "live_floor_plan"),
-    ("GET",    "/api/dashboard"):                                           (signed_in(),       None),
-    ("GET",    "/api/restaurants/<restaurant_id>/dashboard"):               (staff_only(),      "restaurant_dashboard"),
-    ("GET",    "/api/restaurants/<restaurant_id>/statistics"):              (staff_only(),      "restaurant_statistics"),
-    ("GET",    "/api/statistics"):                                          (admin_only(),      "statistics_range"),
+    ("GET", "/api/restaurants/<restaurant_id>/calendar"): (optional_auth(), "restaurant_calendar"),
+    ("GET", "/api/restaurants/<restaurant_id>/floor-plan"): (optional_auth(), "live_floor_plan"),
+    ("GET", "/api/dashboard"): (signed_in(), None),
+    ("GET", "/api/restaurants/<restaurant_id>/dashboard"): (staff_only(), "restaurant_dashboard"),
+    ("GET", "/api/restaurants/<restaurant_id>/statistics"): (staff_only(), "restaurant_statistics"),
+    ("GET", "/api/statistics"): (admin_only(), "statistics_range"),
     # --- guests: profiles per restaurant (api/guests/routes.py) ------------------------------------
-    ("GET",    "/api/restaurants/<restaurant_id>/guests"):                  (staff_only(),      "restaurant_guests"),
-    ("GET",    "/api/restaurants/<restaurant_id>/guests/<guest_id>"):       (staff_only(),      "customer_guest"),
-    ("PATCH",  "/api/restaurants/<restaurant_id>/guests/<guest_id>"):       (staff_only(),      "patch_customer_guest"),
+    ("GET", "/api/restaurants/<restaurant_id>/guests"): (staff_only(), "restaurant_guests"),
+    ("GET", "/api/restaurants/<restaurant_id>/guests/<guest_id>"): (staff_only(), "customer_guest"),
+    ("PATCH", "/api/restaurants/<restaurant_id>/guests/<guest_id>"): (staff_only(), "patch_customer_guest"),
     # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
     # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
     ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),

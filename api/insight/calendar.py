@@ -34,8 +34,8 @@ class CalendarDay:
     primetime: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def is_open(self) -> bool:
-        return bool(self.hours)
+    def is_closed(self) -> bool:
+        return not self.hours
 
 
 @dataclass(frozen=True)

@@ -43,10 +43,10 @@ class GuestDashboard:
 class RestaurantDashboard:
     restaurant: Restaurant
     date: date
-    pending_approvals: int
-    pending: list[dict[str, Any]]
-    reservations_today: int
-    covers_today: int
+    pending_count: int
+    pending_approvals: list[dict[str, Any]]
+    today_reservations: int
+    today_covers: int
     seated_now: int
     seated_covers: int
     no_shows_today: int
@@ -67,6 +67,7 @@ def _activity(stmt: Any) -> list[dict[str, Any]]:
             "reservation_id": row.reservation_id,
             "confirmation_code": row.confirmation_code,
             "restaurant_id": row.restaurant_id,
+            "reason": row.reason,
         }
         for row in rows
     ]
@@ -80,6 +81,7 @@ def _activity_select() -> Any:
         ReservationEvent.actor_role,
         ReservationEvent.from_status,
         ReservationEvent.to_status,
+        ReservationEvent.reason,
         ReservationEvent.reservation_id,
         Reservation.confirmation_code,
         Reservation.restaurant_id,
@@ -173,10 +175,10 @@ def restaurant_dashboard(*, actor: User, restaurant_id: uuid.UUID | str, now: da
     return RestaurantDashboard(
         restaurant=restaurant,
         date=today,
-        pending_approvals=pending_rows[0].total if pending_rows else 0,
-        pending=[{k: v for k, v in row._asdict().items() if k != "total"} for row in pending_rows],
-        reservations_today=figures.reservations,
-        covers_today=int(figures.covers),
+        pending_count=pending_rows[0].total if pending_rows else 0,
+        pending_approvals=[{k: v for k, v in row._asdict().items() if k != "total"} for row in pending_rows],
+        today_reservations=figures.reservations,
+        today_covers=int(figures.covers),
         seated_now=seated[0],
         seated_covers=int(seated[1]),
         no_shows_today=figures.no_shows,

@@ -55,7 +55,7 @@ class PrimetimeWindowSchema(CamelCaseSchema):
 
 class CalendarDaySchema(CamelCaseSchema):
     date = fields.Date()
-    is_open = fields.Boolean()
+    closed = fields.Boolean(attribute="is_closed", metadata={"description": "No service period that day"})
     hours = fields.List(fields.Nested(PeriodOutSchema))
     primetime = fields.List(fields.Nested(PrimetimeWindowSchema))
     slots = fields.List(fields.Nested(CalendarSlotSchema))
@@ -86,6 +86,7 @@ class ActivitySchema(CamelCaseSchema):
     reservation_id = fields.UUID()
     confirmation_code = fields.String()
     restaurant_id = fields.UUID()
+    reason = fields.String()
 
 
 class UpcomingSchema(CamelCaseSchema):
@@ -118,10 +119,12 @@ class PendingSchema(CamelCaseSchema):
 class RestaurantDashboardSchema(CamelCaseSchema):
     restaurant_id = fields.UUID(attribute="restaurant.id")
     date = fields.Date(metadata={"description": "The restaurant's local today"})
-    pending_approvals = fields.Integer(metadata={"description": "Pending reservations from today on"})
-    pending = fields.List(fields.Nested(PendingSchema), metadata={"description": "The first 20, soonest first"})
-    reservations_today = fields.Integer(metadata={"description": "Not cancelled or rejected"})
-    covers_today = fields.Integer()
+    pending_approvals = fields.List(
+        fields.Nested(PendingSchema), metadata={"description": "Pending from today on: the first 20, soonest first"}
+    )
+    pending_count = fields.Integer(metadata={"description": "Pending reservations from today on"})
+    today_reservations = fields.Integer(metadata={"description": "Not cancelled or rejected"})
+    today_covers = fields.Integer(metadata={"description": "Without no-shows"})
     seated_now = fields.Integer()
     seated_covers = fields.Integer()
     no_shows_today = fields.Integer()

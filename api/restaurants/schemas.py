@@ -593,6 +593,7 @@ class PlacedTableSchema(CamelCaseSchema):
     label = fields.String(attribute="table.label")
     min_seats = fields.Integer(attribute="table.min_seats")
     max_seats = fields.Integer(attribute="table.max_seats")
+    capacity = fields.Function(lambda placed: placed["table"].max_seats, metadata={"description": "= maxSeats"})
     area = fields.String(attribute="area.name", allow_none=True)
     placed = fields.Boolean(metadata={"description": "false: the table has no position on the plan yet"})
     x = fields.Float(attribute="layout.x", allow_none=True)

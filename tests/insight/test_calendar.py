@@ -39,7 +39,7 @@ def test_each_day_has_hours_and_slots_free_for_the_party(client, place, day):
     body = response.json
     assert [d["date"] for d in body["days"]] == [(day + timedelta(days=i)).isoformat() for i in range(3)]
     first = body["days"][0]
-    assert first["isOpen"] and first["hours"] == [{"openTime": "17:00", "closeTime": "23:00"}]
+    assert not first["closed"] and first["hours"] == [{"openTime": "17:00", "closeTime": "23:00"}]
     free = {slot["time"]: slot["available"] for slot in first["slots"]}
     # A 90-minute stay starting 18:00-20:00 would overlap 19:00-20:30.
     assert [t for t, ok in free.items() if not ok] == ["18:00", "18:30", "19:00", "19:30", "20:00"]
@@ -52,7 +52,7 @@ def test_a_closed_day_shows_no_hours_and_no_slots(client, place, day):
     db.session.add(SpecialHours(restaurant_id=place.id, service_date=day, reason="Private event"))
     db.session.commit()
     first = _calendar(client, place, day, day).json["days"][0]
-    assert first == {**first, "isOpen": False, "hours": [], "slots": []}
+    assert first == {**first, "closed": True, "hours": [], "slots": []}
 
 
 def test_staff_see_every_reservation_a_guest_only_their_own(client, place, day, make_user):

@@ -39,12 +39,12 @@ def test_restaurant_dashboard_counts_today_by_hand(place, make_user):
 
     board = dashboards.restaurant_dashboard(actor=staff, restaurant_id=place.id, now=datetime.now(UTC))
     assert board.date == today
-    assert board.reservations_today == 5  # every status but cancelled (rejected would not count either)
-    assert board.covers_today == 2 + 4 + 5 + 2  # the no-show's 3 are not covers
+    assert board.today_reservations == 5  # every status but cancelled (rejected would not count either)
+    assert board.today_covers == 2 + 4 + 5 + 2  # the no-show's 3 are not covers
     assert (board.seated_now, board.seated_covers) == (1, 4)
     assert board.no_shows_today == 1
-    assert board.pending_approvals == 2
-    assert [p["party_size"] for p in board.pending] == [2, 8]
+    assert board.pending_count == 2
+    assert [p["party_size"] for p in board.pending_approvals] == [2, 8]
 
 
 def test_recent_activity_lists_the_audit_trail_newest_first(client, place, make_user):
