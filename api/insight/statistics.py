@@ -72,23 +72,22 @@ _BOOKINGS_SQL = """
     GROUP BY 1, 2, 3, 4
 """
 
-# Occupied table-minutes per local hour: each claim cut at the local hour boundaries it crosses.
-# The instants bound the index scan; the local start picks the range's days in each restaurant's zone.
+# Occupied table-minutes: the claims grouped by local start (seconds into the day) and length, which
+# few distinct values cover (the slot grid and the turn times); Python spreads each group over the
+# local hours it crosses. The instants bound the index scan; the local start date picks the range's
+# days in each restaurant's own zone.
 _OCCUPIED_SQL = """
-    SELECT extract(hour FROM h)::int AS hour,
-           sum(extract(epoch FROM least(c.local_end, h + interval '1 hour') - greatest(c.local_start, h)) / 60)
-               AS minutes
+    SELECT extract(epoch FROM c.local_start::time)::int AS start_second,
+           extract(epoch FROM c.ends_at - c.starts_at)::int AS seconds,
+           count(*) AS n
     FROM (
-        SELECT o.starts_at AT TIME ZONE r.timezone AS local_start, o.ends_at AT TIME ZONE r.timezone AS local_end
+        SELECT o.starts_at, o.ends_at, o.starts_at AT TIME ZONE r.timezone AS local_start
         FROM table_occupancies AS o JOIN restaurants AS r ON r.id = o.restaurant_id
         WHERE o.reservation_id IS NOT NULL
           AND o.starts_at >= :from_instant AND o.starts_at < :to_instant {restaurant_filter}
     ) AS c
-    CROSS JOIN LATERAL generate_series(
-        date_trunc('hour', c.local_start), c.local_end - interval '1 microsecond', interval '1 hour'
-    ) AS h
     WHERE c.local_start >= :first_day AND c.local_start < :after_last_day
-    GROUP BY 1
+    GROUP BY 1, 2
 """
 
 _DEPOSITS_SQL = """
@@ -214,7 +213,13 @@ def _occupancy(restaurants: list[Restaurant], start_date: date, end_date: date, 
     params["after_last_day"] = datetime.combine(end_date + timedelta(days=1), time())
     occupied = [0.0] * 24
     for row in db.session.execute(text(sql), params):
-        occupied[row.hour] += float(row.minutes)
+        # Each claim of the group, cut at the hour boundaries of the local wall clock (a stay past
+        # midnight goes on in the first hours); across a DST change the wall hours are off by one.
+        second, left = row.start_second, row.seconds
+        while left > 0:
+            piece = min(left, 3600 - second % 3600)
+            occupied[(second // 3600) % 24] += piece / 60 * row.n
+            second, left = second + piece, left - piece
     return [
         {
             "hour": hour,
