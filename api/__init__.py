@@ -159,8 +159,10 @@ def register_blueprints(app: Flask) -> None:
     accounts_service.register_profile_preferences(discovery_service.app_preferences)
 
     from api.payments.routes import blp as payments_blp
+    from api.trades.routes import blp as trades_blp
 
     api.register_blueprint(payments_blp)
+    api.register_blueprint(trades_blp)
     if app.config["SETTINGS"].bench_endpoints_enabled:
         from api.benchmark.routes import blp as bench_blp  # bench/booking.py's baseline; never in production
 
@@ -203,6 +205,12 @@ def register_background_work() -> None:
     register_periodic("purge-expired-holds", 60, holds.purge_expired_holds_everywhere)
     register_periodic("reconcile-payments", 60, checkout.reconcile_payments)
     register_periodic("purge-idempotency-keys", 3600, idempotency_service.purge_expired_keys)
+
+    from api.trades import notifications as trade_notifications
+    from api.trades import service as trades_service
+
+    trade_notifications.register()
+    register_periodic("expire-trades", 300, trades_service.expire_trades)
 
 
 def register_cli(app: Flask) -> None:

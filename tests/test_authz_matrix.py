@@ -29,7 +29,7 @@ HOW TO ADD YOUR ROUTE (one line in MATRIX, plus a request builder if it needs on
 Personas, in order: anonymous (no token), expired (the customer's token, expired), tampered (the
 customer's token with its payload changed to claim the admin), customer, other (customer),
 staff, admin. A refused token must also carry its code: UNAUTHORIZED, TOKEN_EXPIRED, TOKEN_INVALID.
-Skipped: `static`, the Swagger UI under /docs, /openapi.json.
+Skipped: `static` (the app's and each blueprint's), the Swagger UI under /docs, /openapi.json.
 """
 
 from __future__ import annotations
@@ -70,6 +70,14 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/health/ready"):                            (public(),          None),
     # --- the Café Fausse website page (HTML) --------------------------------------------------
     ("GET",   "/"):                                        (public(),          None),
+    # --- the staff console's page shells (HTML; their data comes from the API, which checks) --
+    ("GET",   "/staff/"):                                  (public(),          None),
+    ("GET",   "/staff/login"):                             (public(),          None),
+    ("GET",   "/staff/approvals"):                         (public(),          None),
+    ("GET",   "/staff/new"):                               (public(),          None),
+    ("GET",   "/staff/floor"):                             (public(),          None),
+    ("GET",   "/staff/calendar"):                          (public(),          None),
+    ("GET",   "/staff/dashboard"):                         (public(),          None),
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
@@ -91,6 +99,11 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/reservations/user/<user_id>"):            (signed_in(other=403),      "app_user_reservations"),
     ("DELETE", "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_cancel"),
     ("GET",    "/api/reservations/<uuid:reservation_id>/refund-quote"): (owner_or_404(),   "app_refund_quote"),
+    # --- trades (seed 002; api/trades/routes.py): only the two guests in a trade see it --------------
+    ("POST",   "/api/trades"):                  (signed_in(201, other=404, staff=404, admin=404), "trade_proposal"),
+    ("GET",    "/api/trades"):                  (signed_in(),                        None),
+    ("GET",    "/api/trades/<uuid:trade_id>"):  (owner_or_404(staff=404),            "trade_read"),
+    ("POST",   "/api/trades/<uuid:trade_id>"):  (owner_or_404(staff=404, admin=403), "trade_withdrawal"),
     # --- booking: the Café Fausse website (seed 003; api/booking/routes.py) -------------------------
     ("POST",   "/api/reservations"):                           (public(201),               "website_booking"),
     ("GET",    "/api/reservations"):                           (staff_only(),              "website_day_list"),
@@ -229,11 +242,11 @@ def _app_hold(ctx: Ctx, guest: User, wall: str = "19:00") -> Any:
     ).hold
 
 
-def _app_reservation(ctx: Ctx, wall: str = "19:00") -> Any:
-    """A paid app reservation of ctx.customer at ctx.restaurant (hold + confirm through the services)."""
+def _app_reservation(ctx: Ctx, wall: str = "19:00", guest: User | None = None) -> Any:
+    """A paid app reservation of `guest` (ctx.customer) at ctx.restaurant (hold + confirm through the services)."""
     from api.booking import checkout
 
-    guest = ctx.customer
+    guest = guest or ctx.customer
     hold_id = _app_hold(ctx, guest, wall).id
     reservation = checkout.confirm_reservation(
         actor=guest, hold_id=hold_id, user_id=None, payment_method="pm_card_visa", special_requests="", now=ctx.now
@@ -299,6 +312,41 @@ def app_cancel(ctx: Ctx, who: str) -> Req:
 def app_refund_quote(ctx: Ctx, who: str) -> Req:
     reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
     return Req(path=f"/api/reservations/{reservation.id}/refund-quote")
+
+
+# --- trades ---
+
+
+def _trade_pair(ctx: Ctx) -> tuple[Any, Any]:
+    """A fresh booking of ctx.customer and one of a new guest, the same evening."""
+    return _app_reservation(ctx, "19:00"), _app_reservation(ctx, "21:00", guest=ctx.make_user(Role.CUSTOMER))
+
+
+def _trade(ctx: Ctx) -> Any:
+    from api.trades import service as trades_service
+
+    mine, theirs = _trade_pair(ctx)
+    trade = trades_service.propose(
+        actor=ctx.customer, requester_reservation_id=mine.id, target_reservation_id=theirs.id, message="", now=ctx.now
+    )
+    ctx.keep()
+    return trade
+
+
+@builder
+def trade_proposal(ctx: Ctx, who: str) -> Req:
+    mine, theirs = _trade_pair(ctx)  # a fresh pair per caller: proposing the same pair twice is TRADE_EXISTS
+    return Req(json={"requesterReservationId": str(mine.id), "targetReservationId": str(theirs.id)})
+
+
+@builder
+def trade_read(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/trades/{ctx.once('trade', lambda: _trade(ctx)).id}")
+
+
+@builder
+def trade_withdrawal(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/trades/{_trade(ctx).id}", json={"action": "withdraw"})
 
 
 # --- booking: the Café Fausse website, and its newsletter ---
@@ -581,7 +629,8 @@ def customer_stats(ctx: Ctx, who: str) -> Req:
 
 
 def _skipped(rule: Any) -> bool:
-    return rule.endpoint == "static" or rule.rule.startswith("/docs") or rule.rule == "/openapi.json"
+    static = rule.endpoint == "static" or rule.endpoint.endswith(".static")  # a blueprint's own assets
+    return static or rule.rule.startswith("/docs") or rule.rule == "/openapi.json"
 
 
 def _routes(app: Any) -> set[tuple[str, str]]:
