@@ -108,7 +108,11 @@ FROM reservations WHERE restaurant_id = :rid AND hold_id IS NOT NULL
 
 
 def seed(url: str) -> list[str]:
-    """Restaurants, tables and hours through the models; everything else with generate_series."""
+    """Restaurants, tables and hours through the models; everything else with generate_series.
+
+    On a database that already holds the bench restaurants (`--database-url`, a run that stopped),
+    only the restaurants without reservations are loaded.
+    """
     from datetime import time as wall
 
     from api import create_app
@@ -116,34 +120,40 @@ def seed(url: str) -> list[str]:
     from api.extensions import db
     from api.restaurants.models import DiningTable, OpeningHours, Restaurant
 
-    app = create_app({"env": "test", "database_url": url, "log_level": "WARNING"})
-    ids = []
-    with app.app_context():
-        with atomic():
-            for n in range(RESTAURANTS):
-                restaurant = Restaurant(
-                    slug=f"bench-{n}", name=f"Bench {n}", timezone="America/New_York", booking_horizon_days=730
-                )
-                for number in range(1, TABLES + 1):
-                    restaurant.tables.append(DiningTable(number=number, label=f"T{number}", max_seats=6))
-                for weekday in range(7):
-                    restaurant.opening_hours.append(
-                        OpeningHours(weekday=weekday, opens_at=wall(17), closes_at=wall(23))
-                    )
-                db.session.add(restaurant)
-                db.session.flush()
-                ids.append(str(restaurant.id))
-        db.engine.dispose()
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO customers (id, email, name, phone) SELECT md5('c' || g)::uuid, "
-                "'guest' || g || '@bench.example', 'Guest ' || g, '555' || lpad(g::text, 7, '0') "
-                "FROM generate_series(1, :n) AS g"
-            ),
-            {"n": CUSTOMERS},
-        )
+    with engine.connect() as conn:
+        existing = [
+            str(row[0])
+            for row in conn.execute(text("SELECT id FROM restaurants WHERE slug LIKE 'bench-%' ORDER BY slug"))
+        ]
+    ids = existing
+    if not existing:
+        app = create_app({"env": "test", "database_url": url, "log_level": "WARNING"})
+        with app.app_context():
+            with atomic():
+                for n in range(RESTAURANTS):
+                    restaurant = Restaurant(
+                        slug=f"bench-{n}", name=f"Bench {n}", timezone="America/New_York", booking_horizon_days=730
+                    )
+                    for number in range(1, TABLES + 1):
+                        restaurant.tables.append(DiningTable(number=number, label=f"T{number}", max_seats=6))
+                    for weekday in range(7):
+                        restaurant.opening_hours.append(
+                            OpeningHours(weekday=weekday, opens_at=wall(17), closes_at=wall(23))
+                        )
+                    db.session.add(restaurant)
+                    db.session.flush()
+                    ids.append(str(restaurant.id))
+            db.engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO customers (id, email, name, phone) SELECT md5('c' || g)::uuid, "
+                    "'guest' || g || '@bench.example', 'Guest ' || g, '555' || lpad(g::text, 7, '0') "
+                    "FROM generate_series(1, :n) AS g"
+                ),
+                {"n": CUSTOMERS},
+            )
     params = {
         "customers": CUSTOMERS,
         "first_day": FIRST_DAY,
@@ -153,6 +163,11 @@ def seed(url: str) -> list[str]:
         "today": TODAY,
     }
     for rid in ids:
+        with engine.connect() as conn:
+            if conn.execute(
+                text("SELECT EXISTS (SELECT 1 FROM reservations WHERE restaurant_id = :r)"), {"r": rid}
+            ).scalar():
+                continue
         started = time.perf_counter()
         with engine.begin() as conn:
             conn.execute(text(_RESERVATIONS_SQL), {**params, "rid": rid})
@@ -192,11 +207,17 @@ def explain(conn: Any, label: str, sql: str, params: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--database-url",
+        help="use this migrated database (kept afterwards) instead of a fresh one: loading takes ~30 min on 2 cores",
+    )
     args = parser.parse_args()
+
+    from contextlib import nullcontext
 
     from tests.support.databases import migrated_database
 
-    with migrated_database("BENCH_DATABASE_URL") as url:
+    with nullcontext(args.database_url) if args.database_url else migrated_database("BENCH_DATABASE_URL") as url:
         print(f"loading {RESTAURANTS * PER_RESTAURANT:,} reservations ...", flush=True)
         started = time.perf_counter()
         ids = seed(url)
@@ -219,8 +240,8 @@ def main() -> None:
             print(
                 f"rows: {counts[0]:,} reservations, {counts[1]:,} claims, {counts[2]:,} events, {counts[3]:,} payments"
             )
-            admin = User(email="bench-admin@example.com", password_hash="x", name="Admin", role=Role.ADMIN)
-            guest = User(email="bench-guest@example.com", password_hash="x", name="Guest", role=Role.CUSTOMER)
+            admin = User(email=f"bench-admin-{time.time_ns()}@example.com", password_hash="x", role=Role.ADMIN)
+            guest = User(email=f"bench-guest-{time.time_ns()}@example.com", password_hash="x", role=Role.CUSTOMER)
             db.session.add_all([admin, guest])
             db.session.commit()
             # The guest has a booking history: 40 of the first restaurant's reservations move to the account.
