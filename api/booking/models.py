@@ -120,7 +120,11 @@ class ReservationEvent(Base):
     """
 
     __tablename__ = "reservation_events"
-    __table_args__ = (Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),
+        # Dashboards' recent activity: the newest events first (api/insight/dashboards.py).
+        Index("ix_reservation_events_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))

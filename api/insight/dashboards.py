@@ -29,8 +29,6 @@ UPCOMING_LIMIT = 20
 ACTIVITY_LIMIT = 20
 PENDING_LIMIT = 20
 _DAY = timedelta(days=1)
-# Recent activity on the restaurant's floor: bookings of the fortnight around today.
-_RECENT_DAYS = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -164,13 +162,10 @@ def restaurant_dashboard(*, actor: User, restaurant_id: uuid.UUID | str, now: da
         .order_by(Reservation.starts_at)
         .limit(PENDING_LIMIT)
     ).all()
+    # The restaurant's latest events: read newest first through ix_reservation_events_at, stopping at
+    # the 20th of this restaurant (docs/benchmarks.md, "Insight").
     activity = _activity(
-        _activity_select().where(
-            Reservation.restaurant_id == restaurant.id,
-            # Bound the join to bookings around today: the index on (restaurant_id, service_date) finds
-            # them, and activity on bookings months away is not "recent" for the floor.
-            Reservation.service_date.between(today - _RECENT_DAYS, today + _RECENT_DAYS),
-        )
+        _activity_select().where(Reservation.restaurant_id == restaurant.id, ReservationEvent.at <= now)
     )
     return RestaurantDashboard(
         restaurant=restaurant,

@@ -72,22 +72,15 @@ _BOOKINGS_SQL = """
     GROUP BY 1, 2, 3, 4
 """
 
-# Occupied table-minutes: the claims grouped by local start (seconds into the day) and length, which
-# few distinct values cover (the slot grid and the turn times); Python spreads each group over the
-# local hours it crosses. The instants bound the index scan; the local start date picks the range's
-# days in each restaurant's own zone.
+# Occupied table-minutes: the claims grouped by exact start and length, which few distinct values
+# cover (the seatings of each day); no per-row time zone conversion. Python turns each start into
+# the restaurant's wall clock, keeps the range's local days and spreads the minutes over the hours.
 _OCCUPIED_SQL = """
-    SELECT extract(epoch FROM c.local_start::time)::int AS start_second,
-           extract(epoch FROM c.ends_at - c.starts_at)::int AS seconds,
-           count(*) AS n
-    FROM (
-        SELECT o.starts_at, o.ends_at, o.starts_at AT TIME ZONE r.timezone AS local_start
-        FROM table_occupancies AS o JOIN restaurants AS r ON r.id = o.restaurant_id
-        WHERE o.reservation_id IS NOT NULL
-          AND o.starts_at >= :from_instant AND o.starts_at < :to_instant {restaurant_filter}
-    ) AS c
-    WHERE c.local_start >= :first_day AND c.local_start < :after_last_day
-    GROUP BY 1, 2
+    SELECT o.restaurant_id, o.starts_at, extract(epoch FROM o.ends_at - o.starts_at)::int AS seconds, count(*) AS n
+    FROM table_occupancies AS o
+    WHERE o.reservation_id IS NOT NULL
+      AND o.starts_at >= :from_instant AND o.starts_at < :to_instant {restaurant_filter}
+    GROUP BY 1, 2, 3
 """
 
 _DEPOSITS_SQL = """
@@ -209,13 +202,18 @@ def _occupancy(restaurants: list[Restaurant], start_date: date, end_date: date, 
         params["restaurant_id"] = restaurants[0].id
         restaurant_filter = "AND o.restaurant_id = :restaurant_id"
     sql = _OCCUPIED_SQL.format(restaurant_filter=restaurant_filter)
-    params["first_day"] = datetime.combine(start_date, time())
-    params["after_last_day"] = datetime.combine(end_date + timedelta(days=1), time())
+    zones = {restaurant.id: slots.zone_of(restaurant) for restaurant in restaurants}
     occupied = [0.0] * 24
     for row in db.session.execute(text(sql), params):
+        zone = zones.get(row.restaurant_id)
+        if zone is None:
+            continue
+        local = row.starts_at.astimezone(zone)
+        if not start_date <= local.date() <= end_date:
+            continue
         # Each claim of the group, cut at the hour boundaries of the local wall clock (a stay past
         # midnight goes on in the first hours); across a DST change the wall hours are off by one.
-        second, left = row.start_second, row.seconds
+        second, left = local.hour * 3600 + local.minute * 60 + local.second, row.seconds
         while left > 0:
             piece = min(left, 3600 - second % 3600)
             occupied[(second // 3600) % 24] += piece / 60 * row.n
