@@ -21,6 +21,7 @@ from sqlalchemy import (
     column,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -77,6 +78,13 @@ class Reservation(Base):
         CheckConstraint("customer_id IS NOT NULL OR user_id IS NOT NULL", name="has_guest"),
         Index("ix_reservations_restaurant_id_service_date", "restaurant_id", "service_date", "starts_at"),
         Index("ix_reservations_user_id_starts_at", "user_id", "starts_at"),
+        # Dashboards: a restaurant's bookings awaiting approval, soonest first (api/insight/dashboards.py).
+        Index(
+            "ix_reservations_pending_restaurant_id_starts_at",
+            "restaurant_id",
+            "starts_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

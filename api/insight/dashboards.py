@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -156,7 +156,8 @@ def restaurant_dashboard(*, actor: User, restaurant_id: uuid.UUID | str, now: da
         .outerjoin(User, User.id == Reservation.user_id)
         .where(
             Reservation.restaurant_id == restaurant.id,
-            Reservation.service_date >= today,
+            # From the start of the local today: ix_reservations_pending_restaurant_id_starts_at.
+            Reservation.starts_at >= datetime.combine(today, time(), tzinfo=slots.zone_of(restaurant)),
             status == ReservationStatus.PENDING,
         )
         .order_by(Reservation.starts_at)
