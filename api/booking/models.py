@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
     column,
     func,
     literal_column,
@@ -110,6 +111,8 @@ class Reservation(Base):
     refund_policy: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=list)
     refund_cents: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the worker queued the guest's reminder (claimed by UPDATE ... RETURNING: sent once).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -178,6 +181,65 @@ class Hold(Base):
 
     restaurant: Mapped[Restaurant] = relationship()
     table: Mapped[DiningTable] = relationship()
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # holds a table for the guest until `offer_expires_at`
+    BOOKED = "booked"  # the offer was claimed (its hold confirmed into a reservation)
+    LAPSED = "lapsed"  # the offer was not claimed in time; it passed to the next entry
+    LEFT = "left"
+    EXPIRED = "expired"  # the window passed without an offer
+
+
+class WaitlistEntry(Base):
+    """A guest waiting for a table for a party on a local date, between two wall-clock times.
+
+    When a table that fits frees up, the first waiting entry (oldest first) gets an offer: a hold
+    on that table for `WAITLIST_OFFER_MINUTES`, whose id is `offer_hold_id` (not a foreign key:
+    confirming the hold deletes it, and the reservation then carries the same id as `hold_id`).
+    """
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint(check_constraint_for(WaitlistStatus, "status"), name="status_valid"),
+        CheckConstraint("window_end >= window_start", name="window_ordered"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint(
+            "status <> 'offered' OR (offer_hold_id IS NOT NULL AND offer_expires_at IS NOT NULL)", name="offer_has_hold"
+        ),
+        Index(
+            "ix_waitlist_entries_restaurant_id_service_date", "restaurant_id", "service_date", "status", "created_at"
+        ),
+        Index("ix_waitlist_entries_user_id_created_at", "user_id", "created_at"),
+        # One open entry per guest, restaurant and date.
+        Index(
+            "uq_waitlist_entries_open",
+            "user_id",
+            "restaurant_id",
+            "service_date",
+            unique=True,
+            postgresql_where=text("status IN ('waiting', 'offered')"),
+        ),
+        Index("ix_waitlist_entries_offered", "offer_expires_at", postgresql_where=text("status = 'offered'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    service_date: Mapped[date] = mapped_column(Date)
+    window_start: Mapped[time] = mapped_column(Time)
+    window_end: Mapped[time] = mapped_column(Time)
+    party_size: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(20), default=WaitlistStatus.WAITING)
+    offer_hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    offer_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    restaurant: Mapped[Restaurant] = relationship()
 
 
 class TableOccupancy(Base):

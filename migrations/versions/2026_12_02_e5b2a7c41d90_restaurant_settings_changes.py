@@ -1,7 +1,7 @@
 """The audit of restaurant settings changes (PUT /api/restaurants/<id>/settings).
 
 Revision ID: e5b2a7c41d90
-Revises: e8b2c5d1f3a6
+Revises: e5a7c3b19d42
 Create Date: 2026-12-02 13:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "e5b2a7c41d90"
-down_revision: str | None = "e8b2c5d1f3a6"
+down_revision: str | None = "e5a7c3b19d42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

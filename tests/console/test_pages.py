@@ -17,8 +17,10 @@ def test_each_page_is_served_with_its_assets_and_a_strict_policy(client, path):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "<script>" not in html and "style=" not in html and "<style" not in html
-    policy = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src", 1)[1].split(";")[0]
+    policy = dict(directive.split(" ", 1) for directive in response.headers["Content-Security-Policy"].split("; "))
+    assert policy["default-src"] == "'none'"
+    for directive in ("script-src", "style-src", "img-src", "connect-src"):
+        assert policy[directive] == "'self'", directive  # the website's strict policy: no inline, no nonce
     for asset in re.findall(r'(?:src|href)="(/staff/static/[^"]+)"', html):
         assert client.get(asset).status_code == 200
 

@@ -19,18 +19,26 @@ OVERLAPPING_RESERVATIONS = """
      WHERE a.status IN ('pending', 'confirmed', 'seated') AND b.status IN ('pending', 'confirmed', 'seated')
 """
 
-# Every reservation that holds its table claims it for exactly its stay; a rejected, cancelled or
-# no-show one claims nothing (a completed one keeps what it used: lifecycle trims an early leave).
+# Every live reservation claims its table for exactly its stay; a seated party for its stay, from when
+# it sat down (early arrivals); a completed one at most what it used; the other statuses nothing.
 MISCLAIMED_RESERVATIONS = """
     SELECT r.id FROM reservations r
       LEFT JOIN table_occupancies o
         ON o.reservation_id = r.id AND o.table_id = r.table_id
        AND o.starts_at = r.starts_at AND o.ends_at = r.ends_at
-     WHERE r.status IN ('pending', 'confirmed', 'seated')
+     WHERE r.status IN ('pending', 'confirmed')
+     GROUP BY r.id HAVING count(o.id) <> 1
+    UNION ALL
+    SELECT r.id FROM reservations r
+      LEFT JOIN table_occupancies o
+        ON o.reservation_id = r.id AND o.table_id = r.table_id
+       AND o.starts_at <= r.starts_at AND o.ends_at = r.ends_at
+     WHERE r.status = 'seated'
      GROUP BY r.id HAVING count(o.id) <> 1
     UNION ALL
     SELECT r.id FROM reservations r JOIN table_occupancies o ON o.reservation_id = r.id
      WHERE r.status IN ('rejected', 'cancelled', 'no_show')
+        OR (r.status = 'completed' AND (o.ends_at > r.ends_at OR o.table_id <> r.table_id))
 """
 
 
