@@ -144,7 +144,7 @@ def register_blueprints(app: Flask) -> None:
     from api.discovery.routes import blp as discovery_blp
     from api.discovery.routes import favorites_blp, profile_blp
     from api.insight.routes import blp as stats_blp
-    from api.insight.routes import reports_blp
+    from api.insight.routes import insight_blp, reports_blp
     from api.restaurants.routes import blp as restaurants_blp
 
     api.register_blueprint(restaurants_blp)
@@ -154,6 +154,10 @@ def register_blueprints(app: Flask) -> None:
     # discovery preferences, which accounts (a floor below) reads through this registration.
     for blueprint in (profile_blp, favorites_blp, stats_blp, reports_blp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(insight_blp)  # calendar, dashboards, statistics, live floor plan (reads only)
+    from api.guests.routes import blp as guests_blp
+
+    api.register_blueprint(guests_blp)
     from api.accounts import service as accounts_service
     from api.discovery import service as discovery_service
 
@@ -184,6 +188,9 @@ def register_domain_hooks() -> None:
     from api.booking import schedule_guard
 
     schedule_guard.register()  # staff changes to hours, closures and time zone must not strand bookings
+    from api.guests import service as guests_service
+
+    guests_service.register()  # the staff day listing shows each guest's tags and visits
 
 
 def register_background_work(settings: Settings) -> None:

@@ -54,7 +54,6 @@ class Settings:
     # offer's hold (POST /api/reservations/confirm). {public_base_url}, {hold_id}, {entry_id}.
     waitlist_claim_url: str = "{public_base_url}/checkout?holdId={hold_id}"
     lock_timeout_ms: int = 3000
-    settings_cache_seconds: int = 5
     statement_timeout_ms: int = 15000
     max_content_length: int = 1024 * 1024
     log_level: str = "INFO"

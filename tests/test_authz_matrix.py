@@ -54,7 +54,7 @@ from tests.support.authz import (
     Req,
     admin_only,
     matches,
-    optional_auth,  # noqa: F401  (part of the table's vocabulary)
+    optional_auth,
     owner_or_404,
     persona_headers,
     public,
@@ -165,6 +165,23 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
+    # --- restaurants: the settings resource and the floor plan (api/restaurants/settings.py, floor_plan.py) --
+    ("GET", "/api/restaurants/<restaurant_id>/settings"): (staff_only(), "restaurant_settings"),
+    ("PUT", "/api/restaurants/<restaurant_id>/settings"): (staff_only(), "put_restaurant_settings"),
+    ("GET", "/api/restaurants/<restaurant_id>/settings/changes"): (staff_only(), "restaurant_settings_changes"),
+    ("PUT", "/api/restaurants/<restaurant_id>/floor-plan"): (staff_only(), "put_floor_plan"),
+    # --- insight: calendar, dashboards, statistics, live floor plan (api/insight/routes.py) -----------
+    # The calendar and the floor plan are public; what they show of reservations depends on the caller.
+    ("GET", "/api/restaurants/<restaurant_id>/calendar"): (optional_auth(), "restaurant_calendar"),
+    ("GET", "/api/restaurants/<restaurant_id>/floor-plan"): (optional_auth(), "live_floor_plan"),
+    ("GET", "/api/dashboard"): (signed_in(), None),
+    ("GET", "/api/restaurants/<restaurant_id>/dashboard"): (staff_only(), "restaurant_dashboard"),
+    ("GET", "/api/restaurants/<restaurant_id>/statistics"): (staff_only(), "restaurant_statistics"),
+    ("GET", "/api/statistics"): (admin_only(), "statistics_range"),
+    # --- guests: profiles per restaurant (api/guests/routes.py) ------------------------------------
+    ("GET", "/api/restaurants/<restaurant_id>/guests"): (staff_only(), "restaurant_guests"),
+    ("GET", "/api/restaurants/<restaurant_id>/guests/<guest_id>"): (staff_only(), "customer_guest"),
+    ("PATCH", "/api/restaurants/<restaurant_id>/guests/<guest_id>"): (staff_only(), "patch_customer_guest"),
     # --- insight: booking reports (api/insight/routes.py); JSON here, the CSV has its own tests -----
     ("GET",    "/api/restaurants/<uuid:restaurant_id>/reports/bookings"):   (staff_only(),      "booking_report"),
     ("GET",    "/api/restaurants/<restaurant_id>/schedule"):                (public(),          "restaurant_schedule"),
@@ -663,6 +680,83 @@ def replace_hours(ctx: Ctx, who: str) -> Req:
     days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     periods = [{"day": day, "openTime": "17:00", "closeTime": "23:00"} for day in days]
     return Req(path=_restaurant_path(ctx, "/hours"), json={"periods": periods})
+
+
+@builder
+def restaurant_settings(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/settings"))
+
+
+@builder
+def put_restaurant_settings(ctx: Ctx, who: str) -> Req:
+    from api.restaurants.settings import settings_document
+
+    return Req(path=_restaurant_path(ctx, "/settings"), json=settings_document(ctx.restaurant))
+
+
+@builder
+def restaurant_settings_changes(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/settings/changes"))
+
+
+@builder
+def put_floor_plan(ctx: Ctx, who: str) -> Req:
+    table = ctx.restaurant.tables[0]
+    plan = {
+        "areas": [{"name": "Terrace", "kind": "terrace", "width": 40, "height": 20}],
+        "tables": [{"tableId": str(table.id), "area": "Terrace", "x": 2, "y": 3, "width": 4, "height": 4}],
+    }
+    return Req(path=_restaurant_path(ctx, "/floor-plan"), json=plan)
+
+
+@builder
+def live_floor_plan(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/floor-plan"), query={"at": ctx.now.isoformat()})
+
+
+@builder
+def restaurant_calendar(ctx: Ctx, who: str) -> Req:
+    day = ctx.now.date().isoformat()
+    return Req(path=_restaurant_path(ctx, "/calendar"), query={"startDate": day, "endDate": day, "partySize": 2})
+
+
+@builder
+def restaurant_dashboard(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/dashboard"))
+
+
+@builder
+def restaurant_statistics(ctx: Ctx, who: str) -> Req:
+    day = ctx.now.date().isoformat()
+    return Req(path=_restaurant_path(ctx, "/statistics"), query={"startDate": day, "endDate": day})
+
+
+@builder
+def statistics_range(ctx: Ctx, who: str) -> Req:
+    day = ctx.now.date().isoformat()
+    return Req(query={"startDate": day, "endDate": day})
+
+
+@builder
+def restaurant_guests(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/guests"))
+
+
+def _customer_guest_path(ctx: Ctx) -> str:
+    from api.guests.service import guest_id_for
+
+    ctx.once("customer_reservation", lambda: _app_reservation(ctx))
+    return _restaurant_path(ctx, f"/guests/{guest_id_for(ctx.customer.email)}")
+
+
+@builder
+def customer_guest(ctx: Ctx, who: str) -> Req:
+    return Req(path=_customer_guest_path(ctx))
+
+
+@builder
+def patch_customer_guest(ctx: Ctx, who: str) -> Req:
+    return Req(path=_customer_guest_path(ctx), json={"notes": "Window seat", "tags": ["vip"]})
 
 
 @builder

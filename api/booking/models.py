@@ -81,6 +81,13 @@ class Reservation(Base):
         CheckConstraint("customer_id IS NOT NULL OR user_id IS NOT NULL", name="has_guest"),
         Index("ix_reservations_restaurant_id_service_date", "restaurant_id", "service_date", "starts_at"),
         Index("ix_reservations_user_id_starts_at", "user_id", "starts_at"),
+        # Dashboards: a restaurant's bookings awaiting approval, soonest first (api/insight/dashboards.py).
+        Index(
+            "ix_reservations_pending_restaurant_id_starts_at",
+            "restaurant_id",
+            "starts_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -128,7 +135,11 @@ class ReservationEvent(Base):
     """
 
     __tablename__ = "reservation_events"
-    __table_args__ = (Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),
+        # Dashboards' recent activity: the newest events first (api/insight/dashboards.py).
+        Index("ix_reservation_events_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))

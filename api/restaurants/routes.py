@@ -16,12 +16,16 @@ from werkzeug.routing import BaseConverter
 
 from api.accounts.authz import auth_required, current_account
 from api.accounts.models import Role
+from api.restaurants import floor_plan as floor_plan_service
 from api.restaurants import service as restaurants_service
+from api.restaurants import settings as settings_service
 from api.restaurants.models import DiningTable, PrimetimeWindow, Restaurant, SpecialHours
 from api.restaurants.schemas import (
     ClosureChangeSchema,
     ClosureCreateSchema,
     ClosureSchema,
+    FloorPlanReplaceSchema,
+    FloorPlanSchema,
     ForceQuerySchema,
     HoursChangeSchema,
     HoursReplaceSchema,
@@ -34,8 +38,12 @@ from api.restaurants.schemas import (
     RestaurantListQuerySchema,
     RestaurantPageSchema,
     RestaurantSchema,
+    RestaurantSettingsOutSchema,
+    RestaurantSettingsSchema,
     RestaurantUpdateSchema,
     ScheduleSchema,
+    SettingsChangeSchema,
+    SettingsReplaceResultSchema,
     TableCreateSchema,
     TableRemovalSchema,
     TableSchema,
@@ -302,3 +310,56 @@ class PrimetimeWindowById(MethodView):
         restaurants_service.delete_primetime_window(
             actor=current_account(), restaurant_id=restaurant_id, window_id=window_id
         )
+
+
+@blp.route("/<restaurant_id>/settings")
+class Settings(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, RestaurantSettingsOutSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> dict[str, Any]:
+        """Show the restaurant's settings: slot length, turn times, hours, deposits, refund policy."""
+        return settings_service.get_settings(actor=current_account(), restaurant_id=restaurant_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(RestaurantSettingsSchema)
+    @blp.arguments(ForceQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, SettingsReplaceResultSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="BOOKINGS_AFFECTED (details.bookings; force=true applies new hours anyway)"
+    )
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (details.fields, every field at once)")
+    def put(self, data: dict[str, Any], restaurant_id: str, force: bool) -> settings_service.SettingsChangeResult:
+        """Replace the settings as a whole (audited; every worker applies them on its next request)."""
+        return settings_service.replace_settings(
+            actor=current_account(), restaurant_id=restaurant_id, data=data, force=force, now=_now()
+        )
+
+
+@blp.route("/<restaurant_id>/settings/changes", methods=["GET"])
+@auth_required(*STAFF)
+@blp.response(200, SettingsChangeSchema(many=True))
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+@blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+def settings_changes(restaurant_id: str) -> list[Any]:
+    """List the latest settings changes: who, when, the settings before and after."""
+    return settings_service.list_settings_changes(actor=current_account(), restaurant_id=restaurant_id)
+
+
+@blp.route("/<restaurant_id>/floor-plan", methods=["PUT"])
+@auth_required(*STAFF)
+@blp.arguments(FloorPlanReplaceSchema)
+@blp.response(200, FloorPlanSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+@blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+@blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (unknown table or area, duplicates)")
+def replace_floor_plan(plan: dict[str, Any], restaurant_id: str) -> floor_plan_service.FloorPlan:
+    """Replace the floor plan: areas, and each table's position, size, shape and rotation."""
+    return floor_plan_service.replace_floor_plan(actor=current_account(), restaurant_id=restaurant_id, plan=plan)

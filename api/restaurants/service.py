@@ -320,14 +320,15 @@ def _apply_external_ids(restaurant: Restaurant, external_ids: dict[str, str | No
 
 
 @lru_cache(maxsize=1)
-def _time_zones() -> frozenset[str]:
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows."""
     return frozenset(zoneinfo.available_timezones())
 
 
 def _check_restaurant(restaurant: Restaurant) -> None:
     """Rules that span fields, on the state about to be saved."""
     errors: dict[str, dict[str, list[str]]] = {}
-    if restaurant.timezone not in _time_zones():
+    if restaurant.timezone not in time_zones():
         errors.setdefault("settings", {})["timeZone"] = ["Not an IANA time zone (e.g. America/New_York)."]
     if restaurant.min_party_size > restaurant.max_party_size:
         errors.setdefault("reservationInfo", {})["maximumPartySize"] = ["Must be at least minimumPartySize."]

@@ -102,7 +102,7 @@ async function signedIn() {
     api("GET", "/restaurants/" + STATE.restaurantId),
     api("GET", `/restaurants/${STATE.restaurantId}/settings`).catch(() => ({})),
   ]);
-  STATE.timezone = settings.timezone || undefined;
+  STATE.timezone = settings.timeZone || undefined;
   document.getElementById("who").textContent = `${STATE.user.name || STATE.user.email} · ${restaurant.name}`;
   document.getElementById("sign-out").addEventListener("click", async () => {
     await api("POST", "/auth/logout").catch(() => null);
