@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, any_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from api.accounts.authz import ensure_can_manage_restaurant
@@ -139,7 +139,7 @@ def list_guests(
         GuestProfile, and_(GuestProfile.restaurant_id == restaurant.id, GuestProfile.email == sub.c.email)
     )
     if tag:
-        stmt = stmt.where(GuestProfile.tags.any(tag.strip().lower()))
+        stmt = stmt.where(literal(tag.strip().lower()) == any_(GuestProfile.tags))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = db.session.execute(
         stmt.order_by(sub.c.visits.desc(), sub.c.email).offset((page - 1) * page_size).limit(page_size)
