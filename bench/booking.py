@@ -64,10 +64,14 @@ SLUG = "bench-bistro"
 TZ = ZoneInfo("America/New_York")
 TABLES = 40
 WALLS = [f"{17 + i // 2:02d}:{30 * (i % 2):02d}" for i in range(12)]  # 17:00 ... 22:30
-# Throughput requests rotate over ROTATION_DAYS days and the 12 slots: 701 is prime to 12, so the
-# first 8,412 requests of a run all get a distinct (day, slot); later ones add a second booking to
-# a slot, far below the 13 two-tops a slot can still take.
-ROTATION_DAYS = 701
+# Throughput requests rotate over `days` days (prime to the 12 slots, so the first 12 x days
+# requests of a run each get a distinct (day, slot)) and add bookings to a slot evenly after that,
+# far below the 13 two-tops a slot can take. 127 days (about a booking horizon): a busy
+# restaurant's bookings spread over its next months, and the per-(restaurant, day) caches of
+# opening hours (SETTINGS_CACHE_SECONDS) see each day every 127 requests. The no-slowdown run
+# books for two minutes and spreads over 701 days (room for 109,000 bookings).
+ROTATION_DAYS = 127
+SLOWDOWN_ROTATION_DAYS = 701
 HORIZON_DAYS = 1200
 
 
@@ -488,15 +492,15 @@ class Loadgen:
         return json.loads((self.templates / "ceiling.json").read_text())
 
 
-def rotation(start: date) -> dict[str, list[str]]:
+def rotation(start: date, days: int = ROTATION_DAYS) -> dict[str, list[str]]:
     return {
-        "day": [(start + timedelta(days=n)).isoformat() for n in range(ROTATION_DAYS)],
+        "day": [(start + timedelta(days=n)).isoformat() for n in range(days)],
         "wall": list(WALLS),
     }
 
 
-def booking_template(start: date) -> dict:
-    """The website's booking, on distinct slots: request i books day i % 701 at slot i % 12."""
+def booking_template(start: date, days: int = ROTATION_DAYS) -> dict:
+    """The website's booking, on distinct slots: request i books day i % days at slot i % 12."""
     return {
         "name": "seatkeeper-website-booking",
         "request": {
@@ -507,7 +511,7 @@ def booking_template(start: date) -> dict:
         },
         "success_status": [201],
         "conflict_status": [409],
-        "rotate": rotation(start),
+        "rotate": rotation(start, days),
     }
 
 
@@ -726,14 +730,15 @@ def run_slowdown(loadgen: Loadgen, url: str, plan: Plan, *, stored: int, seconds
     today = datetime.now(TZ).date()
     days = [today - timedelta(days=180) + timedelta(days=n) for n in range(math.ceil(to_add / bulk.per_day) + 1)]
     with engine.connect() as conn:
-        dataset.load_reservations(conn, restaurants=bulk, days=days, count=to_add)
+        with dataset.indexes_built_after(conn):
+            dataset.load_reservations(conn, restaurants=bulk, days=days, count=to_add)
         total = conn.execute(text("SELECT count(*) FROM reservations")).scalar_one()
     engine.dispose()
     dataset.analyze(url)
     print(f"  {total:,} reservations stored; booking for {seconds:.0f} s  (load average {load_average()})")
     with gunicorn_server(url, workers=plan.workers, env=our_env(), output=loadgen.workdir / "slowdown.log") as server:
         result = loadgen.run(
-            server.base_url, booking_template(start),
+            server.base_url, booking_template(start + timedelta(days=ROTATION_DAYS + 60), SLOWDOWN_ROTATION_DAYS),
             "--mode", "throughput", "--concurrency", str(plan.clients), "--duration", str(seconds),
             "--warmup", str(plan.warmup), "--deadline", str(seconds + 60),
             label="ours-slowdown",
@@ -850,6 +855,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the benchmark databases are dropped
     if args.profile:
         return profile_booking(args.profile)
     ceiling_dir = args.ceiling.resolve()
@@ -873,7 +879,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeded = seed(url, users=plan.users_needed())
         today = datetime.now(TZ).date()
         start = today + timedelta(days=2)
-        calendar = Calendar(first=start + timedelta(days=ROTATION_DAYS + 7))
+        calendar = Calendar(first=start + timedelta(days=ROTATION_DAYS + SLOWDOWN_ROTATION_DAYS + 70))
         ceiling_runs: list[dict[str, float]] = []
         our_runs: list[dict[str, float]] = []
         loads: list[float] = []

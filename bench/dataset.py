@@ -11,7 +11,8 @@ exclusion constraint accepts every row.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -145,6 +146,51 @@ def load_reservations(
     if progress:
         print()
     return done
+
+
+BULK_TABLES = ("reservations", "table_occupancies")
+
+_SECONDARY = """
+    SELECT c.relname AS table_name, i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition,
+           con.conname AS constraint_name, pg_get_constraintdef(con.oid) AS constraint_definition
+    FROM pg_index AS i
+    JOIN pg_class AS c ON c.oid = i.indrelid
+    LEFT JOIN pg_constraint AS con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+    WHERE c.relname = ANY(:tables) AND NOT i.indisprimary AND (con.oid IS NULL OR con.contype = 'x')
+"""
+
+
+@contextmanager
+def indexes_built_after(conn: Connection) -> Iterator[None]:
+    """Drop the booking tables' secondary indexes and the exclusion constraint, rebuild them at the end.
+
+    One index build is much cheaper than a million index insertions (the GiST index of the
+    exclusion constraint above all). Rebuilding the constraint re-checks every claim, so a bulk
+    load that overlapped two stays would fail here. Unique constraints and keys stay in place.
+    """
+    found = conn.execute(text(_SECONDARY), {"tables": list(BULK_TABLES)}).mappings().all()
+    for row in found:
+        if row["constraint_name"]:
+            conn.execute(text(f'ALTER TABLE {row["table_name"]} DROP CONSTRAINT "{row["constraint_name"]}"'))
+        else:
+            conn.execute(text(f"DROP INDEX {row['name']}"))
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.execute(text("SET maintenance_work_mem = '256MB'"))
+        for row in found:
+            if row["constraint_name"]:
+                conn.execute(
+                    text(
+                        f'ALTER TABLE {row["table_name"]} ADD CONSTRAINT "{row["constraint_name"]}" '
+                        f"{row['constraint_definition']}"
+                    )
+                )
+            else:
+                conn.execute(text(row["definition"]))
+        conn.commit()
 
 
 def analyze(database_url: str) -> None:
