@@ -201,7 +201,7 @@ class Plan:
 
     def users_needed(self) -> int:
         """Distinct users for the hold scenario (one hold each; holds are deleted between runs)."""
-        return max(self.race_clients, int(450 * (self.duration + self.warmup)) + 200)
+        return max(self.race_clients, int(250 * (self.duration + self.warmup)) + 200)
 
 
 # ---------------------------------------------------------------- database
@@ -601,6 +601,9 @@ def contention_options(plan: Plan, *, clients: int, offset: int = 0) -> list[str
     return [
         "--mode", "contention", "--clients", str(clients), "--capacity", str(TABLES),
         "--rounds", str(plan.rounds), "--slot-offset", str(offset),
+        # A burst of 200 on 2 busy workers can take longer than loadgen's default 15 s: an abandoned
+        # request is a transport error here, and the server still serves it during the next phase.
+        "--timeout", "120",
     ]  # fmt: skip
 
 
@@ -704,7 +707,7 @@ def run_hold_race(
         result = loadgen.run(
             server.base_url, hold_template(None, seeded),
             "--mode", "contention", "--clients", str(plan.race_clients), "--capacity", str(TABLES), "--rounds", "1",
-            "--slot-offset", str(calendar.take(1)), "--timeout", "60",
+            "--slot-offset", str(calendar.take(1)), "--timeout", "120",
             "--var", f"date_base={calendar.first.isoformat()}", "--var", 'times=["19:00"]',
             label="ours-hold-race",
         )  # fmt: skip
