@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     trust_proxies(app, settings.trusted_proxies)
     register_cli(app)
     register_domain_hooks()
-    register_background_work()
+    register_background_work(settings)
     return app
 
 
@@ -122,48 +122,59 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from api.accounts.routes import admin_blp as admin_users_blp
     from api.accounts.routes import blp as auth_blp
+    from api.accounts.routes import users_blp
     from api.health.routes import blp as health_blp
     from api.newsletter.routes import blp as newsletter_blp
 
-    for blueprint in (health_blp, auth_blp, admin_users_blp):
+    for blueprint in (health_blp, auth_blp, admin_users_blp, users_blp):
         api.register_blueprint(blueprint)
 
     # The reservations blueprint: the website's routes (booking/routes.py). The app frontend's
     # routes attach to the same `blp` from booking/app_routes.py, imported before this line.
     from api.booking import app_routes  # noqa: F401  (attaches the app frontend's routes to `blp`)
     from api.booking.routes import blp as reservations_blp
+    from api.booking.staff_routes import blp as lifecycle_blp
 
     api.register_blueprint(reservations_blp)
+    api.register_blueprint(lifecycle_blp)  # history and the staff's status actions (docs/lifecycle.md)
     api.register_blueprint(newsletter_blp)
 
     # Catalogue and discovery; werkzeug matches /api/restaurants/discovery before /<restaurant_id>.
     from api.discovery.routes import blp as discovery_blp
     from api.discovery.routes import favorites_blp, profile_blp
     from api.insight.routes import blp as stats_blp
+    from api.insight.routes import reports_blp
     from api.restaurants.routes import blp as restaurants_blp
 
     api.register_blueprint(restaurants_blp)
     api.register_blueprint(discovery_blp)
     # The app frontend's profile, preferences, favourites and stats (issue 14). Its `User` carries
     # discovery preferences, which accounts (a floor below) reads through this registration.
-    for blueprint in (profile_blp, favorites_blp, stats_blp):
+    for blueprint in (profile_blp, favorites_blp, stats_blp, reports_blp):
         api.register_blueprint(blueprint)
     from api.accounts import service as accounts_service
     from api.discovery import service as discovery_service
 
     accounts_service.register_profile_preferences(discovery_service.app_preferences)
 
+    from api.booking.waitlist_routes import blp as waitlist_blp
     from api.payments.routes import blp as payments_blp
+    from api.trades.routes import blp as trades_blp
 
     api.register_blueprint(payments_blp)
+    api.register_blueprint(trades_blp)
+    api.register_blueprint(waitlist_blp)
     if app.config["SETTINGS"].bench_endpoints_enabled:
         from api.benchmark.routes import blp as bench_blp  # bench/booking.py's baseline; never in production
 
         api.register_blueprint(bench_blp)
 
+    from api.console.routes import blp as console_blp
     from api.web.routes import blp as web_blp
 
-    app.register_blueprint(web_blp)  # HTML, not part of the JSON API or its spec
+    # HTML, not part of the JSON API or its spec.
+    app.register_blueprint(web_blp)
+    app.register_blueprint(console_blp)
 
 
 def register_domain_hooks() -> None:
@@ -173,16 +184,24 @@ def register_domain_hooks() -> None:
     schedule_guard.register()  # staff changes to hours, closures and time zone must not strand bookings
 
 
-def register_background_work() -> None:
+def register_background_work(settings: Settings) -> None:
     """Each domain registers its outbox handlers and periodic jobs (the worker imports no domain)."""
     from api import mail
+    from api.accounts import recovery
     from api.accounts import service as accounts_service
     from api.booking import lifecycle, notifications
+    from api.newsletter import service as newsletter_service
     from api.outbox.service import register_periodic
 
     mail.register()
+    recovery.register()  # password-reset and invitation emails, and pruning their tokens
     notifications.register()
-    register_periodic("complete-finished-reservations", 60, lifecycle.complete_finished_reservations)
+    # The status automation (docs/lifecycle.md), each job once per interval across all workers.
+    every = settings.lifecycle_jobs_every_seconds
+    register_periodic("complete-finished-reservations", every, lifecycle.complete_finished_reservations)
+    register_periodic("mark-no-shows", every, lifecycle.mark_no_shows)
+    register_periodic("queue-reminders", every, lifecycle.queue_reminders)
+    newsletter_service.register()  # the welcome email with its unsubscribe link
     register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))
 
     from api.booking import checkout, holds
@@ -192,6 +211,16 @@ def register_background_work() -> None:
     register_periodic("purge-expired-holds", 60, holds.purge_expired_holds_everywhere)
     register_periodic("reconcile-payments", 60, checkout.reconcile_payments)
     register_periodic("purge-idempotency-keys", 3600, idempotency_service.purge_expired_keys)
+
+    from api.trades import notifications as trade_notifications
+    from api.trades import service as trades_service
+
+    trade_notifications.register()
+
+    from api.booking import waitlist
+
+    waitlist.register()
+    register_periodic("expire-trades", 300, trades_service.expire_trades)
 
 
 def register_cli(app: Flask) -> None:

@@ -77,6 +77,11 @@ def worker_command(once: bool, poll: float) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo("worker started; Ctrl-C to stop")
+    settings = current_app.config["SETTINGS"]
+    if settings.env == "test" and settings.worker_frozen_now:
+        frozen = datetime.fromisoformat(settings.worker_frozen_now)  # test-only: the jobs' clock stands still
+        worker.run_forever(poll_seconds=poll, should_stop=lambda: stopping, clock=lambda: frozen)
+        return
     worker.run_forever(poll_seconds=poll, should_stop=lambda: stopping)
 
 

@@ -49,6 +49,10 @@ class Settings:
     web_concurrency: int = 1
     slot_minutes: int = 30
     hold_minutes: int = 10
+    waitlist_offer_minutes: int = 15
+    # Where an offer's email sends the guest to claim it: the frontend page that confirms the
+    # offer's hold (POST /api/reservations/confirm). {public_base_url}, {hold_id}, {entry_id}.
+    waitlist_claim_url: str = "{public_base_url}/checkout?holdId={hold_id}"
     lock_timeout_ms: int = 3000
     settings_cache_seconds: int = 5
     statement_timeout_ms: int = 15000
@@ -77,6 +81,10 @@ class Settings:
     ratelimit_booking_email: str = "3 per hour; 10 per day"
     ratelimit_hold: str = "10 per minute; 60 per hour"
     ratelimit_newsletter: str = "10 per minute"
+    # Password-reset requests per email (known or not, the same count) and per client address;
+    # reset confirmations per client address.
+    ratelimit_password_reset: str = "3 per 15 minutes; 10 per day"
+    ratelimit_password_reset_ip: str = "20 per hour"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
@@ -88,6 +96,8 @@ class Settings:
     mail_from: str = "Seatkeeper <reservations@seatkeeper.local>"
     admin_notify_email: str = ""
     public_base_url: str = "http://localhost:8000"
+    # How long an emailed password-reset link works, in minutes.
+    password_reset_minutes: int = 30
     seed_admin_email: str = "admin@seatkeeper.local"
     seed_admin_password: str = ""
     # `flask seed` adds the ~100-restaurant demo catalogue only when asked (start.sh asks in development).
@@ -108,6 +118,16 @@ class Settings:
     # Deposit checkout: a payment left pending/authorized without a reservation is repaired by
     # the reconciler only once it is this old (a live confirmation finishes well within it).
     checkout_grace_seconds: int = 120
+    # The lifecycle (docs/lifecycle.md): a confirmed party not seated this many minutes after its
+    # start is marked a no-show by the worker; staff may seat a party up to EARLY_SEATING_MINUTES
+    # before its start; the guest's reminder is queued REMINDER_HOURS_BEFORE the start.
+    no_show_after_minutes: int = 15
+    early_seating_minutes: int = 60
+    reminder_hours_before: int = 24
+    # How often the worker runs the lifecycle jobs (completion, no-shows, reminders), across all workers.
+    lifecycle_jobs_every_seconds: int = 60
+    # Test-only (read only when ENV=test): the instant the worker's periodic jobs take as "now" (ISO 8601).
+    worker_frozen_now: str = ""
     # Test-only (read only when ENV=test): make the deposit confirmation fail at a named step,
     # "<step>" raises, "<step>:exit" kills the process (see api/booking/checkout.py).
     fault_injection_point: str = ""

@@ -17,12 +17,20 @@ UNMATCHED_ROUTE = "<unmatched>"
 
 # JSON and everything else: nothing may load, run or frame it.
 _API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# Our HTML pages (the website at /, Swagger UI at /docs): own files, plus inline blocks carrying
-# this response's nonce. Swagger UI sets inline style attributes, hence style-src-attr.
+# The Café Fausse website (the `web` blueprint): nothing inline at all, no nonce, no other origin;
+# scripts, styles, images and API calls from this origin only.
+_SITE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'"
+)
+# Other HTML (Swagger UI at /docs): own files, plus inline blocks carrying this response's nonce.
+# Swagger UI sets inline style attributes, hence style-src-attr.
 _HTML_CSP = (
     "default-src 'self'; script-src 'self'{nonce}; style-src 'self'{nonce}; style-src-attr 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+# Our own pages (the website and the staff console): nothing inline at all.
+_STRICT_BLUEPRINTS = frozenset({"web", "console"})
 _HSTS = "max-age=31536000; includeSubDomains"
 _NONCE_KEY = "seatkeeper.csp_nonce"
 
@@ -78,7 +86,9 @@ def register_security_headers(app: Flask, *, production: bool) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        if response.mimetype == "text/html":
+        if response.mimetype == "text/html" and request.blueprint in _STRICT_BLUEPRINTS:
+            policy = _SITE_CSP
+        elif response.mimetype == "text/html":
             nonce = f" 'nonce-{request.environ[_NONCE_KEY]}'" if _NONCE_KEY in request.environ else ""
             policy = _HTML_CSP.format(nonce=nonce)
         else:

@@ -10,6 +10,7 @@ from api.newsletter import models as newsletter_models
 from api.outbox import models as outbox_models
 from api.payments import models as payments_models
 from api.restaurants import models as restaurants_models
+from api.trades import models as trades_models
 
 __all__ = [
     "accounts_models",
@@ -20,4 +21,5 @@ __all__ = [
     "outbox_models",
     "payments_models",
     "restaurants_models",
+    "trades_models",
 ]

@@ -29,7 +29,7 @@ HOW TO ADD YOUR ROUTE (one line in MATRIX, plus a request builder if it needs on
 Personas, in order: anonymous (no token), expired (the customer's token, expired), tampered (the
 customer's token with its payload changed to claim the admin), customer, other (customer),
 staff, admin. A refused token must also carry its code: UNAUTHORIZED, TOKEN_EXPIRED, TOKEN_INVALID.
-Skipped: `static`, the Swagger UI under /docs, /openapi.json.
+Skipped: `static` (the app's and each blueprint's), the Swagger UI under /docs, /openapi.json.
 """
 
 from __future__ import annotations
@@ -68,17 +68,40 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/health"):                                  (public(),          None),
     ("GET",   "/metrics"):                                 (public(),          None),  # Prometheus: block at the proxy
     ("GET",   "/health/ready"):                            (public(),          None),
-    # --- the Café Fausse website page (HTML) --------------------------------------------------
+    # --- the Café Fausse website's pages (HTML; api/web/routes.py) ----------------------------
     ("GET",   "/"):                                        (public(),          None),
+    # --- the staff console's page shells (HTML; their data comes from the API, which checks) --
+    ("GET",   "/staff/"):                                  (public(),          None),
+    ("GET",   "/staff/login"):                             (public(),          None),
+    ("GET",   "/staff/approvals"):                         (public(),          None),
+    ("GET",   "/staff/new"):                               (public(),          None),
+    ("GET",   "/staff/floor"):                             (public(),          None),
+    ("GET",   "/staff/calendar"):                          (public(),          None),
+    ("GET",   "/staff/dashboard"):                         (public(),          None),
+    ("GET",   "/reset-password"):                          (public(),          None),  # the reset email's page
+    ("GET",   "/menu"):                                    (public(),          None),
+    ("GET",   "/reservations"):                            (public(),          None),
+    ("GET",   "/about"):                                   (public(),          None),
+    ("GET",   "/gallery"):                                 (public(),          None),
+    ("GET",   "/newsletter/unsubscribe"):                  (public(),          None),
+    ("GET",   "/manage/<token>"):                          (public(),          "manage_page"),
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
     ("POST",  "/api/auth/refresh"):                        (public(),          "fresh_refresh_cookie"),
     ("POST",  "/api/auth/logout"):                         (public(204),       "fresh_refresh_cookie"),
     ("GET",   "/api/auth/me"):                             (signed_in(),       None),
+    ("POST",  "/api/auth/password-reset"):                 (public(202),       "reset_request"),
+    ("POST",  "/api/auth/password-reset/confirm"):         (public(204),       "fresh_reset_token"),
     # --- accounts: user management ----------------------------------------------------------------
     ("GET",   "/api/admin/users"):                         (admin_only(),      None),
+    ("POST",  "/api/admin/users"):                         (admin_only(201),   "new_user_by_admin"),
+    ("GET",   "/api/admin/users/<uuid:user_id>"):          (admin_only(),      "customer_by_admin"),
     ("PATCH", "/api/admin/users/<uuid:user_id>"):          (admin_only(),      "patch_fresh_customer"),
+    ("GET",   "/api/users/summary"):                       (admin_only(),      None),
+    # --- accounts: one's own profile and password (every persona acts on their own account) -----
+    ("PATCH", "/api/users/me"):                            (signed_in(),       "own_profile"),
+    ("POST",  "/api/users/me/password"):                   (signed_in(204),    "own_password"),
     # --- the app frontend's sign-up, profile and preferences (issue 14; api/accounts, api/discovery) --
     ("POST",  "/api/auth/signup"):                         (public(201),          "new_signup"),
     ("GET",   "/api/auth/profile/<user_id>"):              (signed_in(other=403, staff=403), "customer_profile"),
@@ -91,11 +114,28 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/reservations/user/<user_id>"):            (signed_in(other=403),      "app_user_reservations"),
     ("DELETE", "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_cancel"),
     ("GET",    "/api/reservations/<uuid:reservation_id>/refund-quote"): (owner_or_404(),   "app_refund_quote"),
+    # --- waitlist (api/booking/waitlist_routes.py) --------------------------------------------------
+    ("POST",   "/api/restaurants/<restaurant_id>/waitlist"): (signed_in(201),         "waitlist_join"),
+    ("GET",    "/api/restaurants/<restaurant_id>/waitlist"): (staff_only(),           "waitlist_day"),
+    ("GET",    "/api/waitlist"):                             (signed_in(),            None),
+    ("DELETE", "/api/waitlist/<uuid:entry_id>"):  (owner_or_404(204, staff=404, admin=404), "waitlist_leave"),
+    # --- trades (seed 002; api/trades/routes.py): only the two guests in a trade see it --------------
+    ("POST",   "/api/trades"):                  (signed_in(201, other=404, staff=404, admin=404), "trade_proposal"),
+    ("GET",    "/api/trades"):                  (signed_in(),                        None),
+    ("GET",    "/api/trades/<uuid:trade_id>"):  (owner_or_404(staff=404),            "trade_read"),
+    ("POST",   "/api/trades/<uuid:trade_id>"):  (owner_or_404(staff=404, admin=403), "trade_withdrawal"),
     # --- booking: the Café Fausse website (seed 003; api/booking/routes.py) -------------------------
     ("POST",   "/api/reservations"):                           (public(201),               "website_booking"),
     ("GET",    "/api/reservations"):                           (staff_only(),              "website_day_list"),
     ("GET",    "/api/reservations/availability"):              (public(),                  "website_availability"),
     ("GET",    "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "own_reservation"),
+    # --- booking: history and the staff's status actions (api/booking/staff_routes.py) ------------------
+    ("GET",    "/api/reservations/<uuid:reservation_id>/history"):  (owner_or_404(), "own_reservation_history"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/seat"):     (staff_only(),   "seat_fresh_reservation"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/complete"): (staff_only(),   "complete_fresh_seated"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/no-show"):  (staff_only(),   "no_show_fresh_reservation"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/cancel"):   (staff_only(),   "staff_cancel_fresh_reservation"),
+    ("POST",   "/api/reservations/<uuid:reservation_id>/extend"):   (staff_only(),   "extend_fresh_seated"),
     # --- newsletter (seed 003; api/newsletter/routes.py) -------------------------------------------
     ("POST",   "/api/newsletter"):                             (public(),                  "newsletter_signup"),
     ("POST",   "/api/newsletter/unsubscribe"):                 (public(),                  "newsletter_token"),
@@ -115,6 +155,9 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
+    # --- insight: booking reports (api/insight/routes.py); JSON here, the CSV has its own tests -----
+    ("GET",    "/api/restaurants/<uuid:restaurant_id>/reports/bookings"):   (staff_only(),      "booking_report"),
+    ("GET",    "/api/restaurants/<restaurant_id>/schedule"):                (public(),          "restaurant_schedule"),
     # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
     # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
     ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
@@ -186,6 +229,63 @@ def patch_fresh_customer(ctx: Ctx, who: str) -> Req:
     return Req(path=f"/api/admin/users/{target.id}", json={"isActive": False})
 
 
+@builder
+def reset_request(ctx: Ctx, who: str) -> Req:
+    return Req(json={"email": ctx.customer.email})
+
+
+@builder
+def fresh_reset_token(ctx: Ctx, who: str) -> Req:
+    """A valid reset link of a fresh account (confirming ends that account's sessions, not a persona's)."""
+    import uuid
+    from datetime import timedelta
+
+    from api.accounts import recovery
+    from api.accounts.models import PasswordResetToken
+
+    owner = ctx.make_user(Role.CUSTOMER)
+    request_id = uuid.uuid4()
+    token = recovery.reset_token_for(request_id)
+    db.session.add(
+        PasswordResetToken(
+            id=request_id,
+            user_id=owner.id,
+            token_hash=recovery.hash_reset_token(token),
+            created_at=ctx.now,
+            expires_at=ctx.now + timedelta(days=1),
+        )
+    )
+    ctx.keep()
+    return Req(json={"token": token, "password": "a brand new passphrase"})
+
+
+@builder
+def new_user_by_admin(ctx: Ctx, who: str) -> Req:
+    return Req(
+        json={
+            "email": f"{ctx.unique('created')}@example.com",
+            "role": "staff",
+            "restaurantId": str(ctx.restaurant.id),
+            "password": "a long enough passphrase",
+        }
+    )
+
+
+@builder
+def customer_by_admin(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/admin/users/{ctx.customer.id}")
+
+
+@builder
+def own_profile(ctx: Ctx, who: str) -> Req:
+    return Req(json={"name": f"Renamed by {who}", "phone": "555 0100"})
+
+
+@builder
+def own_password(ctx: Ctx, who: str) -> Req:
+    return Req(json={"currentPassword": PASSWORD, "newPassword": "a brand new passphrase"})
+
+
 # --- booking: the app frontend's flow ---
 
 
@@ -212,11 +312,11 @@ def _app_hold(ctx: Ctx, guest: User, wall: str = "19:00") -> Any:
     ).hold
 
 
-def _app_reservation(ctx: Ctx, wall: str = "19:00") -> Any:
-    """A paid app reservation of ctx.customer at ctx.restaurant (hold + confirm through the services)."""
+def _app_reservation(ctx: Ctx, wall: str = "19:00", guest: User | None = None) -> Any:
+    """A paid app reservation of `guest` (ctx.customer) at ctx.restaurant (hold + confirm through the services)."""
     from api.booking import checkout
 
-    guest = ctx.customer
+    guest = guest or ctx.customer
     hold_id = _app_hold(ctx, guest, wall).id
     reservation = checkout.confirm_reservation(
         actor=guest, hold_id=hold_id, user_id=None, payment_method="pm_card_visa", special_requests="", now=ctx.now
@@ -284,6 +384,77 @@ def app_refund_quote(ctx: Ctx, who: str) -> Req:
     return Req(path=f"/api/reservations/{reservation.id}/refund-quote")
 
 
+# --- waitlist ---
+
+
+@builder
+def waitlist_join(ctx: Ctx, who: str) -> Req:
+    body = {"date": _app_day(ctx), "startTime": "19:00", "endTime": "21:00", "partySize": 2}
+    return Req(path=f"/api/restaurants/{ctx.restaurant.id}/waitlist", json=body)
+
+
+@builder
+def waitlist_day(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/restaurants/{ctx.restaurant.id}/waitlist", query={"date": _app_day(ctx)})
+
+
+@builder
+def waitlist_leave(ctx: Ctx, who: str) -> Req:
+    from datetime import date, time
+
+    from api.booking import waitlist
+
+    def customers_entry() -> Any:
+        entry = waitlist.join(
+            actor=ctx.customer,
+            restaurant_id=ctx.restaurant.id,
+            service_date=date.fromisoformat(_app_day(ctx)),
+            window_start=time(12, 0),
+            window_end=time(13, 0),
+            party_size=2,
+            now=ctx.now,
+        )
+        ctx.keep()
+        return entry
+
+    return Req(path=f"/api/waitlist/{ctx.once('waitlist_entry', customers_entry).id}")
+
+
+# --- trades ---
+
+
+def _trade_pair(ctx: Ctx) -> tuple[Any, Any]:
+    """A fresh booking of ctx.customer and one of a new guest, the same evening."""
+    return _app_reservation(ctx, "19:00"), _app_reservation(ctx, "21:00", guest=ctx.make_user(Role.CUSTOMER))
+
+
+def _trade(ctx: Ctx) -> Any:
+    from api.trades import service as trades_service
+
+    mine, theirs = _trade_pair(ctx)
+    trade = trades_service.propose(
+        actor=ctx.customer, requester_reservation_id=mine.id, target_reservation_id=theirs.id, message="", now=ctx.now
+    )
+    ctx.keep()
+    return trade
+
+
+@builder
+def trade_proposal(ctx: Ctx, who: str) -> Req:
+    mine, theirs = _trade_pair(ctx)  # a fresh pair per caller: proposing the same pair twice is TRADE_EXISTS
+    return Req(json={"requesterReservationId": str(mine.id), "targetReservationId": str(theirs.id)})
+
+
+@builder
+def trade_read(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/trades/{ctx.once('trade', lambda: _trade(ctx)).id}")
+
+
+@builder
+def trade_withdrawal(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/trades/{_trade(ctx).id}", json={"action": "withdraw"})
+
+
 # --- booking: the Café Fausse website, and its newsletter ---
 
 
@@ -312,6 +483,48 @@ def website_availability(ctx: Ctx, who: str) -> Req:
 def own_reservation(ctx: Ctx, who: str) -> Req:
     reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
     return Req(path=f"/api/reservations/{reservation.id}")
+
+
+def _lifecycle_reservation(ctx: Ctx, status: str) -> Any:
+    """A reservation of ctx.customer at ctx.restaurant that started 30 minutes ago, in `status`."""
+    from api.booking.models import ReservationStatus
+    from tests.booking.test_lifecycle import place
+
+    reservation = place(ctx.restaurant, status=ReservationStatus(status), user_id=ctx.customer.id)
+    ctx.keep()
+    return reservation
+
+
+@builder
+def own_reservation_history(ctx: Ctx, who: str) -> Req:
+    reservation = ctx.once("customer_lifecycle_reservation", lambda: _lifecycle_reservation(ctx, "confirmed"))
+    return Req(path=f"/api/reservations/{reservation.id}/history")
+
+
+@builder
+def seat_fresh_reservation(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'confirmed').id}/seat", json={})
+
+
+@builder
+def complete_fresh_seated(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'seated').id}/complete", json={})
+
+
+@builder
+def no_show_fresh_reservation(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'confirmed').id}/no-show", json={})
+
+
+@builder
+def staff_cancel_fresh_reservation(ctx: Ctx, who: str) -> Req:
+    reservation = _lifecycle_reservation(ctx, "confirmed")
+    return Req(path=f"/api/reservations/{reservation.id}/cancel", json={"reason": "matrix"})
+
+
+@builder
+def extend_fresh_seated(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_lifecycle_reservation(ctx, 'seated').id}/extend", json={"minutes": 30})
 
 
 @builder
@@ -365,6 +578,16 @@ def _future_day(ctx: Ctx) -> str:
     from datetime import timedelta
 
     return (ctx.now.date() + timedelta(days=30 + next(_matrix_numbers))).isoformat()
+
+
+@builder
+def manage_page(ctx: Ctx, who: str) -> Req:
+    return Req(path="/manage/not-a-real-token")  # the page renders; its script asks the API about the token
+
+
+@builder
+def restaurant_schedule(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/schedule"))
 
 
 @builder
@@ -442,6 +665,14 @@ def delete_fresh_closure(ctx: Ctx, who: str) -> Req:
 
 
 @builder
+def booking_report(ctx: Ctx, who: str) -> Req:
+    return Req(
+        path=_restaurant_path(ctx, "/reports/bookings"),
+        query={"startDate": _future_day(ctx), "endDate": _future_day(ctx)},
+    )
+
+
+@builder
 def swipe_for_customer(ctx: Ctx, who: str) -> Req:
     return Req(path=_restaurant_path(ctx, "/swipe"), json={"userId": str(ctx.customer.id), "action": "like"})
 
@@ -487,7 +718,8 @@ def customer_stats(ctx: Ctx, who: str) -> Req:
 
 
 def _skipped(rule: Any) -> bool:
-    return rule.endpoint == "static" or rule.rule.startswith("/docs") or rule.rule == "/openapi.json"
+    static = rule.endpoint == "static" or rule.endpoint.endswith(".static")  # a blueprint's own assets
+    return static or rule.rule.startswith("/docs") or rule.rule == "/openapi.json"
 
 
 def _routes(app: Any) -> set[tuple[str, str]]:

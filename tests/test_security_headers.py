@@ -32,7 +32,30 @@ def test_hsts_only_in_production(make_app):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-@pytest.mark.parametrize("path", ["/", "/docs"])
+WEBSITE_PAGES = [
+    "/", "/menu", "/reservations", "/about", "/gallery", "/newsletter/unsubscribe?token=abc", "/manage/abc",
+    "/reset-password?token=abc",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", WEBSITE_PAGES)
+def test_website_pages_allow_only_their_own_files_and_nothing_inline(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = dict(directive.split(" ", 1) for directive in response.headers["Content-Security-Policy"].split("; "))
+    assert policy["default-src"] == "'none'"
+    for directive in ("script-src", "style-src", "img-src", "connect-src"):
+        assert policy[directive] == "'self'", directive  # no 'unsafe-inline', no nonce, no other origin
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+    page = response.get_data(as_text=True)
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []  # every script is a file
+    assert "<style" not in page and " style=" not in page
+    assert re.findall(r"\son[a-z]+=", page) == []  # no inline event handlers either
+    for url in re.findall(r'(?:src|href)="([^"]*)"', page):
+        assert url.startswith(("/", "#", "tel:", "mailto:")) and not url.startswith("//"), url  # no other host
+
+
+@pytest.mark.parametrize("path", ["/docs"])
 def test_html_pages_allow_only_their_own_files_and_inline_blocks_with_this_responses_nonce(client, path):
     first, second = client.get(path), client.get(path)
     assert first.status_code == 200

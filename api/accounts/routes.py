@@ -1,4 +1,5 @@
-"""Accounts over HTTP: `/api/auth` (sign-up, sign-in, sessions) and `/api/admin/users` (user management).
+"""Accounts over HTTP: `/api/auth` (sign-up, sign-in, sessions, password reset), `/api/admin/users`
+(user management) and `/api/users` (the people summary; one's own profile and password).
 
 Sign-in answers an access token in the body and sets the refresh token as an HttpOnly,
 SameSite=Strict cookie on Path=/api/auth (`__Secure-refresh_token` when Secure); `/refresh`
@@ -6,43 +7,58 @@ rotates it and `/logout` ends the family. Both check a browser's `Origin` (CSRF)
 Sign-in, sign-up and refresh also set the access token as an HttpOnly, SameSite=Lax cookie on
 Path=/api, which a frontend served from the API's own origin uses instead of the Bearer header.
 Rate limits: login per client IP (every attempt) and per email (failures only, with a growing
-back-off that a success resets), register and sign-up per IP and per email, refresh per IP.
+back-off that a success resets), register and sign-up per IP and per email, refresh per IP,
+password-reset requests per IP and per email, their confirmations per IP, and wrong current
+passwords per user.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, after_this_request, request
 from flask.views import MethodView
-from flask_jwt_extended import set_access_cookies, unset_access_cookies
+from flask_jwt_extended import get_jwt, set_access_cookies, unset_access_cookies
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
+from api.accounts import recovery, tokens
 from api.accounts import service as accounts_service
-from api.accounts import tokens
 from api.accounts.authz import auth_required, current_account
 from api.accounts.models import Role, User
 from api.accounts.schemas import (
+    AcceptedSchema,
     AccountSignupSchema,
     LoginSchema,
+    PasswordChangeSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetRequestSchema,
+    ProfileUpdateSchema,
     RefreshCookieSchema,
     RegisterSchema,
     SessionSchema,
+    UserCreateSchema,
     UserListQuerySchema,
     UserPageSchema,
     UserSchema,
+    UsersSummarySchema,
     UserUpdateSchema,
 )
 from api.extensions import limiter
-from api.ratelimit import RATE_LIMITED, email_key, failed, forget_failures, setting
+from api.ratelimit import RATE_LIMITED, email_key, failed, forget_failures, setting, user_key
 from api.schemas import ErrorSchema, pagination
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
 admin_blp = Blueprint(
     "admin_users", __name__, url_prefix="/api/admin/users", description="User management (admins only)"
 )
+users_blp = Blueprint(
+    "users", __name__, url_prefix="/api/users", description="The people summary (admins); one's own profile"
+)
+
+RESET_ACCEPTED = "If an account uses this address, we have sent it a link to choose a new password."
 
 
 def _with_session_cookies(session: accounts_service.SignIn, now: datetime) -> accounts_service.SignIn:
@@ -155,6 +171,32 @@ def me() -> User | None:
     return current_account()
 
 
+@blp.route("/password-reset", methods=["POST"])
+@limiter.limit(setting("ratelimit_password_reset_ip"), key_func=get_remote_address)
+@limiter.limit(setting("ratelimit_password_reset"), key_func=email_key)
+@blp.arguments(PasswordResetRequestSchema)
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (not an email address)")
+@blp.alt_response(429, **RATE_LIMITED)
+def request_password_reset(body: dict[str, Any]) -> dict[str, str]:
+    """Email a password-reset link; the same answer whether or not the address has an account."""
+    recovery.request_password_reset(email=body["email"], now=_now())
+    return {"message": RESET_ACCEPTED}
+
+
+@blp.route("/password-reset/confirm", methods=["POST"])
+@limiter.limit(setting("ratelimit_password_reset_ip"), key_func=get_remote_address)
+@blp.arguments(PasswordResetConfirmSchema)
+@blp.response(204)
+@blp.alt_response(400, schema=ErrorSchema, description="RESET_TOKEN_INVALID")
+@blp.alt_response(410, schema=ErrorSchema, description="RESET_TOKEN_USED or RESET_TOKEN_EXPIRED")
+@blp.alt_response(422, schema=ErrorSchema, description="WEAK_PASSWORD or VALIDATION_ERROR")
+@blp.alt_response(429, **RATE_LIMITED)
+def confirm_password_reset(body: dict[str, Any]) -> None:
+    """Choose a new password with the emailed token; every session of the account ends."""
+    recovery.confirm_password_reset(token=body["token"], password=body["password"], now=_now())
+
+
 @admin_blp.route("")
 class Users(MethodView):
     @auth_required(Role.ADMIN)
@@ -170,9 +212,29 @@ class Users(MethodView):
             "pagination": pagination(page=query["page"], page_size=query["page_size"], total=page.total),
         }
 
+    @auth_required(Role.ADMIN)
+    @admin_blp.arguments(UserCreateSchema)
+    @admin_blp.response(201, UserSchema)
+    @admin_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @admin_blp.alt_response(403, schema=ErrorSchema, description="Not an admin")
+    @admin_blp.alt_response(409, schema=ErrorSchema, description="EMAIL_TAKEN")
+    @admin_blp.alt_response(422, schema=ErrorSchema, description="WEAK_PASSWORD or VALIDATION_ERROR (restaurantId)")
+    def post(self, body: dict[str, Any]) -> User:
+        """Create a customer, staff member or admin (without a password: an invitation email)."""
+        return accounts_service.create_user(actor=current_account(), now=_now(), **body)
+
 
 @admin_blp.route("/<uuid:user_id>")
 class UserById(MethodView):
+    @auth_required(Role.ADMIN)
+    @admin_blp.response(200, UserSchema)
+    @admin_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @admin_blp.alt_response(403, schema=ErrorSchema, description="Not an admin")
+    @admin_blp.alt_response(404, schema=ErrorSchema, description="USER_NOT_FOUND")
+    def get(self, user_id: Any) -> User:
+        """Show one user."""
+        return accounts_service.get_user(user_id=user_id)
+
     @auth_required(Role.ADMIN)
     @admin_blp.arguments(UserUpdateSchema)
     @admin_blp.response(200, UserSchema)
@@ -181,5 +243,55 @@ class UserById(MethodView):
     @admin_blp.alt_response(404, schema=ErrorSchema, description="USER_NOT_FOUND")
     @admin_blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (restaurantId)")
     def patch(self, changes: dict[str, Any], user_id: Any) -> User:
-        """Change a user's role, active flag or restaurant."""
+        """Change a user's name, phone, role, restaurant or active flag (false: deactivate)."""
         return accounts_service.update_user(user_id=user_id, actor=current_account(), now=_now(), **changes)
+
+
+@users_blp.route("/summary", methods=["GET"])
+@auth_required(Role.ADMIN)
+@users_blp.response(200, UsersSummarySchema)
+@users_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@users_blp.alt_response(403, schema=ErrorSchema, description="Not an admin")
+def users_summary() -> accounts_service.UsersSummary:
+    """Count users, in all and per role."""
+    return accounts_service.users_summary()
+
+
+@users_blp.route("/me", methods=["PATCH"])
+@auth_required()
+@users_blp.arguments(ProfileUpdateSchema)
+@users_blp.response(200, UserSchema)
+@users_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@users_blp.alt_response(403, schema=ErrorSchema, description="ORIGIN_NOT_ALLOWED")
+@users_blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
+def update_me(changes: dict[str, Any]) -> User:
+    """Change your own name and phone."""
+    return accounts_service.update_own_profile(user=current_account(), now=_now(), **changes)
+
+
+@users_blp.route("/me/password", methods=["POST"])
+@auth_required()
+@limiter.limit(setting("ratelimit_login"), key_func=user_key, deduct_when=lambda r: r.status_code == 403)
+@users_blp.arguments(PasswordChangeSchema)
+@users_blp.response(204)
+@users_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@users_blp.alt_response(403, schema=ErrorSchema, description="WRONG_PASSWORD or ORIGIN_NOT_ALLOWED")
+@users_blp.alt_response(422, schema=ErrorSchema, description="WEAK_PASSWORD or VALIDATION_ERROR")
+@users_blp.alt_response(429, **RATE_LIMITED)
+def change_my_password(body: dict[str, Any]) -> None:
+    """Change your password; every other session of yours ends (this one stays signed in)."""
+    accounts_service.change_password(
+        user=current_account(),
+        current_password=body["current_password"],
+        new_password=body["new_password"],
+        session_id=_session_id(),
+        now=_now(),
+    )
+
+
+def _session_id() -> uuid.UUID | None:
+    """The refresh-token row the caller's access token was issued with (its `jti`)."""
+    try:
+        return uuid.UUID(str(get_jwt().get("jti")))
+    except ValueError:
+        return None

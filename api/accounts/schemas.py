@@ -128,8 +128,70 @@ class UserPageSchema(CamelCaseSchema):
 
 
 class UserUpdateSchema(CamelCaseSchema):
-    """Fields an admin may change; absent fields stay as they are."""
+    """Fields an admin may change; absent fields stay as they are. `isActive: false` deactivates
+    the user: they can no longer sign in and all their sessions end at once."""
 
+    name = fields.String(validate=validate.Length(max=200))
+    phone = fields.String(validate=validate.Length(max=40))
     role = fields.String(validate=validate.OneOf([r.value for r in Role]))
     is_active = fields.Boolean()
     restaurant_id = fields.UUID(allow_none=True)
+
+
+class UserCreateSchema(CamelCaseSchema):
+    """An account an admin creates. Without `password` the user is emailed a link to choose one."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    phone = fields.String(load_default="", validate=validate.Length(max=40))
+    restaurant_id = fields.UUID(
+        load_default=None, allow_none=True, metadata={"description": "Required for staff, refused for others"}
+    )
+    password = fields.String(
+        load_default=None,
+        load_only=True,
+        validate=validate.Length(max=PASSWORD_MAX_LENGTH),
+        metadata={"minLength": PASSWORD_MIN_LENGTH, "description": "Omit it to send an invitation email instead"},
+    )
+
+
+class ByRoleSchema(CamelCaseSchema):
+    customer = fields.Integer(required=True)
+    staff = fields.Integer(required=True)
+    admin = fields.Integer(required=True)
+
+
+class UsersSummarySchema(CamelCaseSchema):
+    total_users = fields.Integer(required=True)
+    by_role = fields.Nested(ByRoleSchema, required=True)
+    active_users = fields.Integer(required=True, metadata={"description": "Users not deactivated"})
+
+
+class ProfileUpdateSchema(CamelCaseSchema):
+    """The fields users change on their own account; absent fields stay as they are."""
+
+    name = fields.String(validate=validate.Length(max=200))
+    phone = fields.String(validate=validate.Length(max=40))
+
+
+class PasswordChangeSchema(CamelCaseSchema):
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=PASSWORD_MAX_LENGTH)
+    )
+    new_password = _new_password()
+
+
+class PasswordResetRequestSchema(CamelCaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class PasswordResetConfirmSchema(CamelCaseSchema):
+    token = fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata={"description": "From the emailed link"}
+    )
+    password = _new_password()
+
+
+class AcceptedSchema(CamelCaseSchema):
+    message = fields.String(required=True)

@@ -1,4 +1,5 @@
-"""Account rules: registration, sign-in, refresh-token rotation with reuse detection, admin user management.
+"""Account rules: registration, sign-in, refresh-token rotation with reuse detection, user management
+(admins), one's own profile and password. The reset-by-email flow is in recovery.py.
 
 Refresh tokens rotate on every use and chain into a *family* per sign-in. Presenting a token
 that was already consumed means two parties hold it (a thief, or a replay): the whole family is
@@ -11,6 +12,7 @@ already issued for it.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,11 +25,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from api.accounts import tokens
-from api.accounts.models import USERS_EMAIL_UNIQUE, USERS_RESTAURANT_FK, RefreshToken, Role, User
+from api.accounts.models import (
+    USERS_EMAIL_UNIQUE,
+    USERS_RESTAURANT_FK,
+    PasswordResetToken,
+    RefreshToken,
+    Role,
+    User,
+)
 from api.accounts.passwords import hash_password, needs_rehash, verify_password
 from api.db import atomic
 from api.errors import AppError, Conflict, ErrorCode, Forbidden, NotFound, Unauthorized, Unprocessable
 from api.extensions import db
+from api.outbox import service as outbox_service
 
 logger = logging.getLogger("api.accounts")
 
@@ -35,6 +45,9 @@ PASSWORD_MIN_LENGTH = 10
 # How long after a rotation the same client may present the rotated token again and get the same
 # new pair (two tabs, a retried request) instead of revoking the family.
 REFRESH_GRACE_SECONDS = 5
+
+# The outbox message that asks the worker to mail a reset (or invitation) link (api/accounts/recovery.py).
+PASSWORD_RESET_REQUESTED = "password_reset.requested"
 
 # A sentinel for "field not sent" in partial updates, where None is a meaningful value.
 UNSET: Any = object()
@@ -56,6 +69,13 @@ class SignIn:
 class UserPage:
     items: list[User]
     total: int
+
+
+@dataclass(frozen=True)
+class UsersSummary:
+    total_users: int
+    by_role: dict[str, int]
+    active_users: int
 
 
 # The app frontend's `User` carries its discovery preferences. Discovery stands on accounts, so it
@@ -263,16 +283,71 @@ def list_users(*, page: int, page_size: int, role: str | None = None, email: str
     return UserPage(items=list(items), total=total)
 
 
+def create_user(
+    *,
+    actor: User,
+    email: str,
+    role: str,
+    now: datetime,
+    name: str = "",
+    phone: str = "",
+    restaurant_id: uuid.UUID | None = None,
+    password: str | None = None,
+) -> User:
+    """An admin creates a customer, staff member or admin (staff work for a restaurant, others for none).
+
+    With a `password` (the policy applies) the account can sign in at once. Without one it gets
+    an unusable random password and an invitation email: a single-use link to choose one (the
+    password-reset flow), so no admin ever knows a staff member's password.
+
+    :raise 422 WEAK_PASSWORD: :raise 422 VALIDATION_ERROR: restaurantId missing for staff, given
+    for others, or unknown :raise 409 EMAIL_TAKEN:
+    """
+    email = normalise_email(email)
+    new_role = Role(role)
+    restaurant = _restaurant_for_role(new_role, restaurant_id)
+    if password is not None:
+        check_password_policy(password=password, email=email)
+    password_hash = hash_password(password if password is not None else secrets.token_urlsafe(32))
+    with atomic():
+        user = User(
+            email=email,
+            password_hash=password_hash,
+            name=name.strip(),
+            phone=phone.strip(),
+            role=new_role,
+            restaurant_id=restaurant,
+            is_active=True,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(user)
+        try:
+            db.session.flush()
+        except IntegrityError as err:
+            if _constraint_name(err) == USERS_EMAIL_UNIQUE:
+                raise Conflict(ErrorCode.EMAIL_TAKEN, "An account with this email already exists.") from err
+            if _constraint_name(err) == USERS_RESTAURANT_FK:
+                raise _field_error("restaurantId", "No such restaurant.") from err
+            raise
+        if password is None:
+            queue_password_email(email=email, now=now, invited=True)
+    logger.info("user created", extra={"user_id": str(user.id), "role": str(new_role), "by": str(actor.id)})
+    return user
+
+
 def update_user(
     *,
     user_id: uuid.UUID,
     actor: User,
     now: datetime,
+    name: str | None = None,
+    phone: str | None = None,
     role: str | None = None,
     is_active: bool | None = None,
     restaurant_id: uuid.UUID | None = UNSET,
 ) -> User:
-    """Change a user's role, active flag or restaurant (admins only; the route checks the role).
+    """Change a user's name, phone, role, active flag or restaurant (admins only; the route checks the role).
 
     Staff must work for a restaurant; customers and admins work for none. Deactivating a user
     revokes all their refresh tokens; their access tokens already stop at the next request
@@ -289,20 +364,20 @@ def update_user(
         new_role = Role(role) if role is not None else Role(user.role)
         if user.id == actor.id and (new_role != Role.ADMIN or is_active is False):
             raise Forbidden(ErrorCode.FORBIDDEN, "Admins cannot demote or deactivate themselves.")
-        if new_role == Role.STAFF:
-            new_restaurant = user.restaurant_id if restaurant_id is UNSET else restaurant_id
-            if new_restaurant is None:
-                raise _field_error("restaurantId", "Staff must work for a restaurant.")
+        if new_role == Role.STAFF and restaurant_id is UNSET:
+            new_restaurant = _restaurant_for_role(new_role, user.restaurant_id)
         else:
-            if restaurant_id is not UNSET and restaurant_id is not None:
-                raise _field_error("restaurantId", "Only staff work for a restaurant.")
-            new_restaurant = None
+            new_restaurant = _restaurant_for_role(new_role, None if restaurant_id is UNSET else restaurant_id)
         if is_active is False and user.is_active:
             _revoke_user_tokens(user.id, now=now)
         user.role = new_role
         user.restaurant_id = new_restaurant
         if is_active is not None:
             user.is_active = is_active
+        if name is not None:
+            user.name = name.strip()
+        if phone is not None:
+            user.phone = phone.strip()
         user.updated_at = now
         try:
             db.session.flush()
@@ -311,6 +386,93 @@ def update_user(
                 raise _field_error("restaurantId", "No such restaurant.") from err
             raise
     return user
+
+
+def _restaurant_for_role(role: Role, restaurant_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The restaurant a user of `role` works for. :raise 422 VALIDATION_ERROR: staff without, others with one."""
+    if role == Role.STAFF:
+        if restaurant_id is None:
+            raise _field_error("restaurantId", "Staff must work for a restaurant.")
+        return restaurant_id
+    if restaurant_id is not None:
+        raise _field_error("restaurantId", "Only staff work for a restaurant.")
+    return None
+
+
+def users_summary() -> UsersSummary:
+    """How many users there are, in all and per role (every role listed, zero included), and how many are active."""
+    rows = db.session.execute(
+        select(User.role, func.count(), func.count().filter(User.is_active)).group_by(User.role)
+    ).all()
+    by_role = {role.value: 0 for role in Role}
+    by_role.update({role: count for role, count, _ in rows})
+    return UsersSummary(
+        total_users=sum(by_role.values()), by_role=by_role, active_users=sum(active for _, _, active in rows)
+    )
+
+
+def update_own_profile(*, user: User, now: datetime, name: str | None = None, phone: str | None = None) -> User:
+    """A user changes their own name and phone (role, restaurant and email are the admins' to change)."""
+    with atomic():
+        if name is not None:
+            user.name = name.strip()
+        if phone is not None:
+            user.phone = phone.strip()
+        user.updated_at = now
+    return user
+
+
+def change_password(
+    *, user: User, current_password: str, new_password: str, session_id: uuid.UUID | None, now: datetime
+) -> None:
+    """Change one's own password, proving the current one; every other session of the user ends.
+
+    `session_id` is the refresh-token row the caller's access token was issued with (its `jti`):
+    that sign-in's family stays alive, every other family (other devices, and whoever stole a
+    token) is revoked, with their access tokens. Outstanding reset links die too.
+
+    :raise 403 WRONG_PASSWORD: :raise 422 WEAK_PASSWORD:
+    """
+    if not verify_password(user.password_hash, current_password):
+        raise Forbidden(ErrorCode.WRONG_PASSWORD, "The current password is wrong.")
+    check_password_policy(password=new_password, email=user.email)
+    password_hash = hash_password(new_password)
+    with atomic():
+        keep_family = (
+            db.session.scalar(select(RefreshToken.family_id).where(RefreshToken.id == session_id))
+            if session_id is not None
+            else None
+        )
+        user.password_hash = password_hash
+        user.updated_at = now
+        _revoke_user_tokens(user.id, now=now, except_family=keep_family)
+        end_password_resets(user_id=user.id, now=now)
+
+
+def queue_password_email(*, email: str, now: datetime, invited: bool = False) -> None:
+    """Queue a password-reset (or invitation) email for `email` in the caller's transaction.
+
+    Only the address and a fresh request id go into the outbox: the worker looks the account up,
+    stores the hashed token and mails the link (api/accounts/recovery.py), so the caller does the
+    same work whether or not the address has an account.
+    """
+    outbox_service.enqueue(
+        PASSWORD_RESET_REQUESTED,
+        request_id=uuid.uuid4(),
+        email=normalise_email(email),
+        requested_at=now.isoformat(),
+        invited=invited,
+    )
+
+
+def end_password_resets(*, user_id: uuid.UUID, now: datetime) -> None:
+    """Mark every outstanding reset link of the user used (flush only): a new password ends them all."""
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def prune_refresh_tokens(*, now: datetime) -> int:
@@ -410,10 +572,12 @@ def _revoke_family(family_id: uuid.UUID, *, now: datetime) -> None:
     )
 
 
-def _revoke_user_tokens(user_id: uuid.UUID, *, now: datetime) -> None:
+def _revoke_user_tokens(user_id: uuid.UUID, *, now: datetime, except_family: uuid.UUID | None = None) -> None:
+    """Revoke every refresh token of the user (but those of `except_family`): their sessions end."""
+    keep = [RefreshToken.family_id != except_family] if except_family is not None else []
     db.session.execute(
         update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None), *keep)
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -17,7 +17,7 @@ Every allocation runs inside one transaction:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -52,11 +52,16 @@ def lock_service_day(restaurant: Restaurant, service_date: date) -> None:
     First the restaurant's schedule lock, shared: a change of hours (exclusive) waits for the
     allocations in flight to commit, so it sees the bookings they make (schedule_guard).
     """
+    lock_service_days(restaurant, [service_date])
+
+
+def lock_service_days(restaurant: Restaurant, service_dates: Iterable[date]) -> None:
+    """`lock_service_day` for a move across days: each day once, in date order (everyone's order, so no deadlock)."""
     if get_settings().disable_allocation_lock:
         return  # test-only: the negative control proves the exclusion constraint holds alone
     advisory_xact_locks(
         AdvisoryLock(LockSpace.SCHEDULE, (restaurant.id,), shared=True),
-        AdvisoryLock(LockSpace.SERVICE_DAY, (restaurant.id, service_date)),
+        *(AdvisoryLock(LockSpace.SERVICE_DAY, (restaurant.id, day)) for day in sorted(set(service_dates))),
     )
 
 

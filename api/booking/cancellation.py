@@ -25,12 +25,11 @@ from sqlalchemy.orm import joinedload
 
 from api.accounts.authz import ensure_acting_for, ensure_can_manage_restaurant
 from api.accounts.models import Role, User
-from api.booking import allocation, notifications
+from api.booking import lifecycle
 from api.booking.models import ACTIVE_STATUSES, Reservation, ReservationStatus
 from api.db import atomic
 from api.errors import AppError, Conflict, ErrorCode, Forbidden, NotFound
 from api.extensions import db
-from api.outbox import service as outbox_service
 from api.payments import service as payments_service
 from api.payments.models import CAPTURED_STATUSES, Payment, PaymentRefund, PaymentStatus, RefundStatus
 
@@ -178,7 +177,7 @@ def quote_refund(*, actor: User, reservation_id: uuid.UUID, now: datetime) -> Re
 
 
 def cancel_reservation(
-    *, actor: User, reservation_id: uuid.UUID, user_id: uuid.UUID | str | None, now: datetime
+    *, actor: User, reservation_id: uuid.UUID, user_id: uuid.UUID | str | None, now: datetime, reason: str = ""
 ) -> Cancelled:
     """Cancel a pending or confirmed reservation, free its table at once and refund by its policy.
 
@@ -187,7 +186,7 @@ def cancel_reservation(
     :raise 403 USER_MISMATCH: `userId` is not the caller (and the caller is not staff).
     :raise 404 RESERVATION_NOT_FOUND: none, or not the caller's to cancel.
     :raise 409 ALREADY_CANCELLED:
-    :raise 409 NOT_CANCELLABLE: the reservation is completed or a no-show.
+    :raise 409 INVALID_TRANSITION: the reservation is seated, completed, rejected or a no-show.
     """
     guest_id = ensure_acting_for(user_id, actor) if user_id is not None else None
     with atomic():
@@ -196,20 +195,17 @@ def cancel_reservation(
         )
         if reservation.status == ReservationStatus.CANCELLED:
             raise Conflict(ErrorCode.ALREADY_CANCELLED, "This reservation is already cancelled.")
-        if reservation.status not in ACTIVE_STATUSES:
-            raise Conflict(
-                ErrorCode.NOT_CANCELLABLE,
-                "Only pending or confirmed reservations can be cancelled.",
-                details={"status": reservation.status},
-            )
         percent = refund_percent(reservation.refund_policy or [], starts_at=reservation.starts_at, now=now)
         if not reservation.deposit_cents:
             percent = 0
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.cancelled_at = now
+        lifecycle.apply(
+            reservation,
+            lifecycle.Action.CANCEL,
+            actor=lifecycle.Actor.of(actor, reservation=reservation),
+            now=now,
+            reason=reason,
+        )
         reservation.refund_cents = refund_cents_for(reservation.deposit_cents, percent)
-        allocation.release_reservation_claims(reservation_id=reservation.id)
-        outbox_service.enqueue(notifications.RESERVATION_CANCELLED, reservation_id=reservation.id)
         result = Cancelled(
             reservation_id=reservation.id,
             refund_percent=percent,

@@ -33,7 +33,7 @@ from api.db import LockSpace, advisory_xact_lock, atomic
 from api.errors import Conflict, ErrorCode, Forbidden, NotFound, Unprocessable
 from api.extensions import db
 from api.restaurants import service as restaurants_service
-from api.restaurants.models import Restaurant
+from api.restaurants.models import DiningTable, Restaurant
 
 
 @dataclass(frozen=True)
@@ -161,36 +161,61 @@ def create_hold(
                 f"No table for {party_size} is free at {wall_time.strftime('%H:%M')}.",
                 details={"date": service_date.isoformat(), "time": wall_time.strftime("%H:%M")},
             )
-        hold = Hold(
-            id=uuid.uuid4(),
-            restaurant_id=restaurant.id,
-            table_id=table.id,
+        hold = place_hold(
+            restaurant=restaurant,
+            table=table,
             user_id=guest_id,
             party_size=party_size,
-            starts_at=stay.starts_at,
-            ends_at=stay.ends_at,
-            service_date=slot.service_date,
-            deposit_cents=restaurant.deposit_per_person_cents * party_size,
-            created_at=now,
-            expires_at=now + timedelta(minutes=hold_minutes),
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(hold)
-                db.session.flush()
-        except IntegrityError as err:
-            # Backstop for a caller that bypassed the user lock: the constraint still says no.
-            if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == HOLD_USER_UNIQUE_CONSTRAINT:
-                raise _active_hold_exists(None) from err
-            raise
-        allocation.insert_claims(
-            restaurant_id=restaurant.id,
-            table=table,
             stay=stay,
-            hold_id=hold.id,
-            expires_at=hold.expires_at,
+            service_date=slot.service_date,
+            now=now,
+            minutes=hold_minutes,
         )
     return HoldCreated(hold=hold, expires_in=hold_minutes * 60)
+
+
+def place_hold(
+    *,
+    restaurant: Restaurant,
+    table: DiningTable,
+    user_id: uuid.UUID,
+    party_size: int,
+    stay: allocation.Stay,
+    service_date: date,
+    now: datetime,
+    minutes: int,
+) -> Hold:
+    """Insert a hold and its claim on a table picked under the service-day lock.
+
+    :raise 409 ACTIVE_HOLD_EXISTS: the user holds a table already (the unique `user_id`).
+    :raise 409 RACE_LOST: the claim overlaps another (the exclusion constraint).
+    """
+    hold = Hold(
+        id=uuid.uuid4(),
+        restaurant_id=restaurant.id,
+        table_id=table.id,
+        user_id=user_id,
+        party_size=party_size,
+        starts_at=stay.starts_at,
+        ends_at=stay.ends_at,
+        service_date=service_date,
+        deposit_cents=restaurant.deposit_per_person_cents * party_size,
+        created_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(hold)
+            db.session.flush()
+    except IntegrityError as err:
+        # Backstop for a caller that bypassed the user lock: the constraint still says no.
+        if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == HOLD_USER_UNIQUE_CONSTRAINT:
+            raise _active_hold_exists(None) from err
+        raise
+    allocation.insert_claims(
+        restaurant_id=restaurant.id, table=table, stay=stay, hold_id=hold.id, expires_at=hold.expires_at
+    )
+    return hold
 
 
 def _active_hold_exists(hold_id: uuid.UUID | None) -> Conflict:

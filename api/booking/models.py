@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -18,9 +18,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
     column,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,15 +32,21 @@ from api.restaurants.models import DiningTable, Restaurant
 
 
 class ReservationStatus(enum.StrEnum):
-    PENDING = "pending"
+    """The life of a reservation; the moves between these are `api.booking.lifecycle.TRANSITIONS`."""
+
+    PENDING = "pending"  # awaiting the restaurant's approval (primetime); holds its table
     CONFIRMED = "confirmed"
+    SEATED = "seated"
     COMPLETED = "completed"
+    REJECTED = "rejected"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
 
 
-# Statuses whose reservation still occupies its table.
+# Still to come: shown as upcoming, and the only statuses a guest may change or cancel.
 ACTIVE_STATUSES = (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+# Statuses whose reservation holds its table: everything else has released its claims.
+OCCUPYING_STATUSES = (*ACTIVE_STATUSES, ReservationStatus.SEATED)
 
 
 class ReservationSource(enum.StrEnum):
@@ -96,6 +104,8 @@ class Reservation(Base):
     refund_policy: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=list)
     refund_cents: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the worker queued the guest's reminder (claimed by UPDATE ... RETURNING: sent once).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -104,6 +114,31 @@ class Reservation(Base):
     restaurant: Mapped[Restaurant] = relationship()
     table: Mapped[DiningTable] = relationship()
     customer: Mapped[Customer | None] = relationship()
+
+
+class ReservationEvent(Base):
+    """The audit trail of a reservation: every status transition and every change, who and when.
+
+    `actor_role` is the role the actor acted in (`guest`, `staff`, `admin`, `system` for the
+    worker, `link` for a guest through their manage link); `actor_id` is the user, if any.
+    """
+
+    __tablename__ = "reservation_events"
+    __table_args__ = (Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # What changed, for `change` events: {"field": [old, new], ...}.
+    details: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
+
+    reservation: Mapped[Reservation] = relationship()
 
 
 class Hold(Base):
@@ -135,6 +170,65 @@ class Hold(Base):
 
     restaurant: Mapped[Restaurant] = relationship()
     table: Mapped[DiningTable] = relationship()
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # holds a table for the guest until `offer_expires_at`
+    BOOKED = "booked"  # the offer was claimed (its hold confirmed into a reservation)
+    LAPSED = "lapsed"  # the offer was not claimed in time; it passed to the next entry
+    LEFT = "left"
+    EXPIRED = "expired"  # the window passed without an offer
+
+
+class WaitlistEntry(Base):
+    """A guest waiting for a table for a party on a local date, between two wall-clock times.
+
+    When a table that fits frees up, the first waiting entry (oldest first) gets an offer: a hold
+    on that table for `WAITLIST_OFFER_MINUTES`, whose id is `offer_hold_id` (not a foreign key:
+    confirming the hold deletes it, and the reservation then carries the same id as `hold_id`).
+    """
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint(check_constraint_for(WaitlistStatus, "status"), name="status_valid"),
+        CheckConstraint("window_end >= window_start", name="window_ordered"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint(
+            "status <> 'offered' OR (offer_hold_id IS NOT NULL AND offer_expires_at IS NOT NULL)", name="offer_has_hold"
+        ),
+        Index(
+            "ix_waitlist_entries_restaurant_id_service_date", "restaurant_id", "service_date", "status", "created_at"
+        ),
+        Index("ix_waitlist_entries_user_id_created_at", "user_id", "created_at"),
+        # One open entry per guest, restaurant and date.
+        Index(
+            "uq_waitlist_entries_open",
+            "user_id",
+            "restaurant_id",
+            "service_date",
+            unique=True,
+            postgresql_where=text("status IN ('waiting', 'offered')"),
+        ),
+        Index("ix_waitlist_entries_offered", "offer_expires_at", postgresql_where=text("status = 'offered'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    service_date: Mapped[date] = mapped_column(Date)
+    window_start: Mapped[time] = mapped_column(Time)
+    window_end: Mapped[time] = mapped_column(Time)
+    party_size: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(20), default=WaitlistStatus.WAITING)
+    offer_hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    offer_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    restaurant: Mapped[Restaurant] = relationship()
 
 
 class TableOccupancy(Base):

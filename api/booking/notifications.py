@@ -2,7 +2,8 @@
 
 Message kinds:
 - `reservation.confirmed` {reservation_id}: confirmation to the guest, notice to the restaurant.
-- `reservation.cancelled` {reservation_id}: cancellation (with any refund) to the guest.
+- `reservation.event` {reservation_id, event_id}: queued by `lifecycle.record` with every audit
+  row; `_EVENT_EMAILS` says which events email whom (a cancellation: the guest, with any refund).
 
 Each handler renders its emails and queues one `email.send` message per email in one transaction
 (api/mail.py), so each email is sent, and retried, on its own: SMTP failing between the guest's
@@ -12,20 +13,21 @@ email and the restaurant's never sends the guest's twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
 from api.accounts.models import User
-from api.booking.models import Customer, Reservation
+from api.booking import lifecycle
+from api.booking.models import Customer, Reservation, ReservationEvent
 from api.db import atomic
 from api.extensions import db
 from api.mail import enqueue_email
 from api.outbox import service as outbox_service
 
 RESERVATION_CONFIRMED = "reservation.confirmed"
-RESERVATION_CANCELLED = "reservation.cancelled"
 
 
 def _guest(reservation: Reservation) -> tuple[str, str]:
@@ -93,14 +95,15 @@ def _queue_confirmation(reservation: Reservation) -> None:
     )
 
 
-def send_cancellation(payload: dict[str, Any]) -> None:
+def send_event_emails(payload: dict[str, Any]) -> None:
     with atomic():
-        reservation = db.session.get(Reservation, uuid.UUID(payload["reservation_id"]))
-        if reservation is not None:
-            _queue_cancellation(reservation)
+        event = db.session.get(ReservationEvent, int(payload["event_id"]))
+        queue = _EVENT_EMAILS.get(event.action) if event is not None else None
+        if queue is not None:
+            queue(event.reservation, event)
 
 
-def _queue_cancellation(reservation: Reservation) -> None:
+def _queue_cancellation(reservation: Reservation, event: ReservationEvent) -> None:
     context = _context(reservation)
     _send(
         "reservation_cancelled",
@@ -111,6 +114,12 @@ def _queue_cancellation(reservation: Reservation) -> None:
     )
 
 
+# Audit action -> what it emails. Actions not listed send nothing.
+_EVENT_EMAILS: dict[str, Callable[[Reservation, ReservationEvent], None]] = {
+    "cancel": _queue_cancellation,
+}
+
+
 def register() -> None:
     outbox_service.register_handler(RESERVATION_CONFIRMED, send_confirmation)
-    outbox_service.register_handler(RESERVATION_CANCELLED, send_cancellation)
+    outbox_service.register_handler(lifecycle.RESERVATION_EVENT, send_event_emails)

@@ -1,1 +1,1 @@
-"""Insight: read-only figures over the other domains (the app frontend's user stats)."""
+"""Insight: read-only figures over the other domains (the app frontend's user stats, booking reports)."""

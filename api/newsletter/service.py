@@ -4,6 +4,12 @@ A signup is one atomic upsert on the unique email: a repeat signup is not an err
 makes a second row, refreshes the name/phone it was given and re-subscribes an address
 that had unsubscribed. Unsubscribing needs the row's secret token (the link in the mails),
 so nobody can unsubscribe someone else by knowing their address.
+
+A new subscription (first signup, or a signup after unsubscribing) queues one welcome email
+through the outbox in the signup's transaction; it carries the unsubscribe link
+(`PUBLIC_BASE_URL/newsletter/unsubscribe?token=...`, the website's one-click page). A repeat
+signup of a subscribed address keeps its `subscribed_at`, so its welcome key repeats and
+nothing is queued again.
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
 
+from flask import current_app, render_template
 from marshmallow import ValidationError, validate
 from sqlalchemy import case, func, literal_column, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,7 +29,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from api.db import atomic
 from api.errors import ErrorCode, NotFound, Unprocessable
 from api.extensions import db
+from api.mail import enqueue_email
 from api.newsletter.models import Subscriber
+from api.outbox import service as outbox_service
+
+NEWSLETTER_WELCOME = "newsletter.welcome"
+UNSUBSCRIBE_PATH = "/newsletter/unsubscribe"
 
 _is_email = validate.Email()
 
@@ -66,10 +80,44 @@ def subscribe(*, email: str, name: str | None = None, phone: str | None = None, 
             ),
             "unsubscribed_at": None,
         },
-    ).returning(Subscriber.id, literal_column("xmax = 0").label("created"))
+    ).returning(Subscriber.id, Subscriber.subscribed_at, literal_column("xmax = 0").label("created"))
     with atomic():
         row = db.session.execute(stmt).one()
+        outbox_service.enqueue_once(
+            NEWSLETTER_WELCOME, key=_welcome_key(row.id, row.subscribed_at), subscriber_id=row.id
+        )
     return Signup(subscriber_id=row.id, created=bool(row.created))
+
+
+def _welcome_key(subscriber_id: uuid.UUID, subscribed_at: datetime) -> str:
+    """One welcome per subscription: the same subscriber and `subscribed_at` is the same subscription."""
+    return f"newsletter-welcome:{subscriber_id}:{subscribed_at.isoformat()}"
+
+
+def unsubscribe_url(token: str) -> str:
+    """The one-click page the emails link to (the website's, under PUBLIC_BASE_URL)."""
+    base = current_app.config["SETTINGS"].public_base_url.rstrip("/")
+    return f"{base}{UNSUBSCRIBE_PATH}?{urlencode({'token': token})}"
+
+
+def send_welcome(payload: dict[str, Any]) -> None:
+    """The worker's handler for `newsletter.welcome`: queue the email unless the address left meanwhile."""
+    with atomic():
+        subscriber = db.session.get(Subscriber, uuid.UUID(payload["subscriber_id"]))
+        if subscriber is None or subscriber.unsubscribed_at is not None:
+            return
+        context = {"subscriber": subscriber, "unsubscribe_url": unsubscribe_url(subscriber.unsubscribe_token)}
+        enqueue_email(
+            to=subscriber.email,
+            subject="Welcome to the Café Fausse newsletter",
+            text=render_template("email/newsletter_welcome.txt", **context),
+            html=render_template("email/newsletter_welcome.html", **context),
+            message_key=_welcome_key(subscriber.id, subscriber.subscribed_at),
+        )
+
+
+def register() -> None:
+    outbox_service.register_handler(NEWSLETTER_WELCOME, send_welcome)
 
 
 def unsubscribe(*, token: str, now: datetime) -> None:

@@ -171,7 +171,10 @@ def run_periodic(*, now: datetime) -> None:
         if not claim_periodic(job.name, job.every_seconds):
             continue
         try:
-            job.run(now)
+            result = job.run(now)
+            logger.info(
+                "periodic job ran", extra={"job": job.name, "result": result if isinstance(result, int) else None}
+            )
         except Exception:
             db.session.rollback()
             logger.exception("periodic job failed", extra={"job": job.name})
@@ -179,8 +182,20 @@ def run_periodic(*, now: datetime) -> None:
             db.session.remove()
 
 
-def run_forever(*, poll_seconds: float = 1.0, should_stop: Callable[[], bool] = lambda: False) -> None:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_forever(
+    *,
+    poll_seconds: float = 1.0,
+    should_stop: Callable[[], bool] = lambda: False,
+    clock: Callable[[], datetime] = _utc_now,
+) -> None:
     """Loop until `should_stop()`: run due periodic jobs, drain due messages, sleep when idle.
+
+    `clock` is the "now" the periodic jobs are given (tests freeze it); intervals between runs
+    and message leases always follow the database's and the real clock.
 
     Any error that escapes (the database is down) is logged and waited out with a backoff of
     1, 2, 4, ... seconds up to `OUTAGE_BACKOFF_MAX`; the first good round resets it.
@@ -188,7 +203,7 @@ def run_forever(*, poll_seconds: float = 1.0, should_stop: Callable[[], bool] = 
     outages = 0
     while not should_stop():
         try:
-            run_periodic(now=datetime.now(UTC))
+            run_periodic(now=clock())
             idle = run_once() == 0
         except Exception:
             db.session.remove()

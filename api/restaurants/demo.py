@@ -39,7 +39,7 @@ def ensure_cafe_fausse() -> tuple[Restaurant, bool]:
         price_range=4,
         rating=4.8,
         review_count=1250,
-        images=["/static/cafe-fausse/dining-room.jpg"],
+        images=["/static/cafe-fausse/dining-room.svg"],
         features=["Romantic", "Wine Bar", "Private Dining"],
         address="1234 Culinary Ave, Suite 100",
         city="Washington",

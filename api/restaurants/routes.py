@@ -32,6 +32,7 @@ from api.restaurants.schemas import (
     RestaurantPageSchema,
     RestaurantSchema,
     RestaurantUpdateSchema,
+    ScheduleSchema,
     TableCreateSchema,
     TableRemovalSchema,
     TableSchema,
@@ -194,6 +195,14 @@ class Hours(MethodView):
         return restaurants_service.replace_opening_hours(
             actor=current_account(), restaurant_id=restaurant_id, periods=body["periods"], force=force, now=_now()
         )
+
+
+@blp.route("/<restaurant_id>/schedule", methods=["GET"])
+@blp.response(200, ScheduleSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+def public_schedule(restaurant_id: str) -> restaurants_service.PublicSchedule:
+    """Show when the restaurant seats guests: its time zone, local clock, weekly hours and closures (public)."""
+    return restaurants_service.get_public_schedule(restaurant_id=restaurant_id, now=_now())
 
 
 @blp.route("/<restaurant_id>/closures")

@@ -404,6 +404,47 @@ class ClosureSchema(CamelCaseSchema):
     reason = fields.String()
 
 
+class PublicPeriodSchema(CamelCaseSchema):
+    """One weekly service period, as a guest sees it."""
+
+    day = fields.String(metadata={"enum": list(WEEKDAYS)})
+    open_time = HourMinute(attribute="opens_at", metadata={"example": "17:00"})
+    close_time = HourMinute(attribute="closes_at", metadata={"example": "23:00"})
+
+
+class PublicClosureSchema(CamelCaseSchema):
+    """A dated exception without its staff-written reason."""
+
+    date = fields.Date(attribute="service_date")
+    closed = fields.Boolean(attribute="is_closed", metadata={"description": "false: open only openTime-closeTime"})
+    open_time = HourMinute(attribute="opens_at", allow_none=True)
+    close_time = HourMinute(attribute="closes_at", allow_none=True)
+
+
+class ScheduleSchema(CamelCaseSchema):
+    """When a restaurant seats guests, in its own time zone (public)."""
+
+    restaurant_id = fields.UUID(attribute="id")
+    name = fields.String()
+    time_zone = fields.String(attribute="timezone", metadata={"example": "America/New_York"})
+    local_now = fields.DateTime(
+        metadata={
+            "description": "The restaurant's wall clock now, with its UTC offset",
+            "example": "2026-12-04T18:05:00-05:00",
+        }
+    )
+    today = fields.Date(metadata={"description": "The restaurant's local date"})
+    last_bookable_date = fields.Date(metadata={"description": "today + bookingHorizonDays"})
+    accepts_reservations = fields.Boolean()
+    slot_minutes = fields.Integer()
+    booking_horizon_days = fields.Integer()
+    minimum_party_size = fields.Integer(attribute="min_party_size")
+    maximum_party_size = fields.Integer(attribute="max_party_size")
+    periods = fields.List(fields.Nested(PublicPeriodSchema), attribute="opening_hours")
+    hours = Inline(WeekSchema)
+    closures = fields.List(fields.Nested(PublicClosureSchema))
+
+
 class AffectedBookingSchema(CamelCaseSchema):
     """A booking a change of hours strands (the same objects as BOOKINGS_AFFECTED's `details.bookings`)."""
 

@@ -13,7 +13,7 @@ import unicodedata
 import uuid
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -157,6 +157,49 @@ def get_restaurant_details(*, restaurant_id: uuid.UUID | str) -> Restaurant:
     if restaurant is None:
         raise NotFound(ErrorCode.RESTAURANT_NOT_FOUND, "No restaurant has this id.")
     return restaurant
+
+
+def find_restaurant_by_slug(*, slug: str) -> Restaurant | None:
+    """The restaurant with this slug (the website's `DEFAULT_RESTAURANT_SLUG`), or None."""
+    return db.session.scalar(select(Restaurant).where(Restaurant.slug == slug))
+
+
+@dataclass(frozen=True)
+class PublicSchedule:
+    """What a guest may know of when a restaurant seats: its zone, its clock now, its week and closures."""
+
+    restaurant: Restaurant
+    local_now: datetime
+    closures: list[SpecialHours]
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()
+
+    @property
+    def last_bookable_date(self) -> date:
+        return self.today + timedelta(days=self.restaurant.booking_horizon_days)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.restaurant, name)  # name, timezone, party limits, weekly hours for the schema
+
+
+def get_public_schedule(*, restaurant_id: uuid.UUID | str, now: datetime) -> PublicSchedule:
+    """The restaurant's public hours: time zone, local clock, weekly periods and the closures within
+    its booking horizon (their staff-written reasons stay private). :raise 404: RESTAURANT_NOT_FOUND."""
+    restaurant = get_restaurant_details(restaurant_id=restaurant_id)
+    local_now = now.astimezone(zoneinfo.ZoneInfo(restaurant.timezone))
+    horizon = local_now.date() + timedelta(days=restaurant.booking_horizon_days)
+    closures = db.session.scalars(
+        select(SpecialHours)
+        .where(
+            SpecialHours.restaurant_id == restaurant.id,
+            SpecialHours.service_date >= local_now.date(),
+            SpecialHours.service_date <= horizon,
+        )
+        .order_by(SpecialHours.service_date)
+    )
+    return PublicSchedule(restaurant=restaurant, local_now=local_now, closures=list(closures))
 
 
 def list_restaurants(

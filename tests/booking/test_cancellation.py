@@ -167,7 +167,7 @@ def test_cancelling_twice_and_cancelling_a_finished_one(customer, now):
     db.session.commit()
     with pytest.raises(AppError) as err:
         cancellation.cancel_reservation(actor=customer, reservation_id=finished.id, user_id=None, now=now)
-    assert (err.value.status, err.value.code) == (409, ErrorCode.NOT_CANCELLABLE)
+    assert (err.value.status, err.value.code) == (409, ErrorCode.INVALID_TRANSITION)
     assert cancellation.quote_refund(actor=customer, reservation_id=finished.id, now=now).cancellable is False
 
 

@@ -14,10 +14,12 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from api.db import atomic
 from api.embedded_pg import sqlalchemy_url
@@ -74,7 +76,8 @@ def test_a_postgres_restart_under_load_fails_only_the_requests_during_it(own_pos
             ensure_cafe_fausse()
         db.engine.dispose()
     port = free_port()
-    env = live_env(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
+    # The lifecycle jobs every second, so the test sees them resume after the restart too.
+    env = live_env(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), LIFECYCLE_JOBS_EVERY_SECONDS="1")
     numbers = itertools.count()
     numbers_lock = threading.Lock()
     codes: list[str] = []
@@ -101,12 +104,22 @@ def test_a_postgres_restart_under_load_fails_only_the_requests_during_it(own_pos
             restart_began = load.elapsed()
             own_postgres.restart()
             restart_ended = load.elapsed()
+            restarted_at = datetime.now(UTC)
             time.sleep(AFTER_SECONDS)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and any(not inbox.to_subject(code) for code in codes):
             time.sleep(0.5)
         assert worker.process.poll() is None, worker.output()
         assert server.process.poll() is None
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            last_runs = dict(conn.execute(text("SELECT name, last_run_at FROM periodic_jobs")).all())
+    finally:
+        engine.dispose()
+    lifecycle_jobs = ("complete-finished-reservations", "mark-no-shows", "queue-reminders")
+    assert all(last_runs[job] > restarted_at for job in lifecycle_jobs), (restarted_at, last_runs)
 
     failed = [a for a in load.answers if a.status != 201]
     # Failed while the restart ran: answered after it began, asked before it ended (+ grace).

@@ -16,10 +16,11 @@ OVERLAPPING_RESERVATIONS = """
     SELECT a.id, b.id FROM reservations a JOIN reservations b
       ON a.table_id = b.table_id AND a.id < b.id
      AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
-     WHERE a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed')
+     WHERE a.status IN ('pending', 'confirmed', 'seated') AND b.status IN ('pending', 'confirmed', 'seated')
 """
 
-# Every live reservation claims its table for exactly its stay; no claim outlives its owner's status.
+# Every live reservation claims its table for exactly its stay; a seated party for its stay, from when
+# it sat down (early arrivals); a completed one at most what it used; the other statuses nothing.
 MISCLAIMED_RESERVATIONS = """
     SELECT r.id FROM reservations r
       LEFT JOIN table_occupancies o
@@ -28,8 +29,16 @@ MISCLAIMED_RESERVATIONS = """
      WHERE r.status IN ('pending', 'confirmed')
      GROUP BY r.id HAVING count(o.id) <> 1
     UNION ALL
+    SELECT r.id FROM reservations r
+      LEFT JOIN table_occupancies o
+        ON o.reservation_id = r.id AND o.table_id = r.table_id
+       AND o.starts_at <= r.starts_at AND o.ends_at = r.ends_at
+     WHERE r.status = 'seated'
+     GROUP BY r.id HAVING count(o.id) <> 1
+    UNION ALL
     SELECT r.id FROM reservations r JOIN table_occupancies o ON o.reservation_id = r.id
-     WHERE r.status NOT IN ('pending', 'confirmed')
+     WHERE r.status IN ('rejected', 'cancelled', 'no_show')
+        OR (r.status = 'completed' AND (o.ends_at > r.ends_at OR o.table_id <> r.table_id))
 """
 
 

@@ -77,7 +77,7 @@ def gunicorn_server(
     process = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=log_file, stderr=log_file)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a busy 2-core machine boots 4 workers slowly
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {process.returncode}")
@@ -87,7 +87,7 @@ def gunicorn_server(
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer /health within 60 s")
+                raise RuntimeError("gunicorn did not answer /health within 180 s")
             time.sleep(0.1)
         yield LiveServer(base_url=base_url, process=process)
     finally:

@@ -1,0 +1,1 @@
+"""Trades (seed 002): two guests swap their reservations' times and tables."""
