@@ -355,6 +355,8 @@ def _apply_locked(
         if table.id != reservation.table_id:
             changes["table"] = [_table_number(reservation.table_id), table.number]
         reservation.table_id = table.id
+        if stay.starts_at != reservation.starts_at:
+            reservation.reminder_sent_at = None  # the guest is reminded of the new time
         reservation.starts_at, reservation.ends_at = stay.starts_at, stay.ends_at
         reservation.service_date = slot.service_date
         reservation.party_size = party

@@ -149,6 +149,15 @@ def test_a_new_date_moves_the_booking_to_that_day(customer, now):
     assert len(after["claims"]) == 1 and after["claims"][0][1] == after["starts_at"]
 
 
+def test_a_new_time_is_reminded_again_and_new_requests_alone_are_not(customer, now):
+    reservation = book(app_restaurant(), customer, now=now)
+    reservation.reminder_sent_at = now
+    change(reservation, customer, now, special_requests="Quiet corner")
+    assert db.session.get(Reservation, reservation.id).reminder_sent_at == now
+    change(reservation, customer, now, wall_time=time(20, 0))
+    assert db.session.get(Reservation, reservation.id).reminder_sent_at is None
+
+
 def test_a_larger_party_moves_to_the_best_table_that_seats_it(customer, now):
     restaurant = app_restaurant(tables=[(1, 2), (1, 4), (1, 6)], deposit_per_person_cents=0)
     reservation = book(restaurant, customer, now=now)
