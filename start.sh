@@ -147,6 +147,7 @@ serve() {
     if "$PY" -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1).status != 200)" 2>/dev/null; then
       log "Seatkeeper is up:"
       log "  website    http://localhost:$port/   (Café Fausse: menu, reservations, about, gallery)"
+      log "  staff      http://localhost:$port/staff/   (console: sign in with a staff or admin account)"
       log "  API        http://localhost:$port/api"
       log "  health     http://localhost:$port/health"
       log "  API docs   http://localhost:$port/docs   (spec: /openapi.json)"

@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     # routes attach to the same `blp` from booking/app_routes.py, imported before this line.
     from api.booking import app_routes  # noqa: F401  (attaches the app frontend's routes to `blp`)
     from api.booking.routes import blp as reservations_blp
+    from api.booking.staff_booking_routes import blp as staff_bookings_blp  # also attaches approvals to `blp`
     from api.booking.staff_routes import blp as lifecycle_blp
 
     api.register_blueprint(reservations_blp)
@@ -147,15 +148,20 @@ def register_blueprints(app: Flask) -> None:
     from api.discovery.routes import blp as discovery_blp
     from api.discovery.routes import favorites_blp, profile_blp
     from api.insight.routes import blp as stats_blp
-    from api.insight.routes import reports_blp
+    from api.insight.routes import insight_blp, reports_blp
     from api.restaurants.routes import blp as restaurants_blp
 
     api.register_blueprint(restaurants_blp)
+    api.register_blueprint(staff_bookings_blp)  # /api/restaurants/<id>/reservations and table blocks
     api.register_blueprint(discovery_blp)
     # The app frontend's profile, preferences, favourites and stats (issue 14). Its `User` carries
     # discovery preferences, which accounts (a floor below) reads through this registration.
     for blueprint in (profile_blp, favorites_blp, stats_blp, reports_blp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(insight_blp)  # calendar, dashboards, statistics, live floor plan (reads only)
+    from api.guests.routes import blp as guests_blp
+
+    api.register_blueprint(guests_blp)
     from api.accounts import service as accounts_service
     from api.discovery import service as discovery_service
 
@@ -186,6 +192,9 @@ def register_domain_hooks() -> None:
     from api.booking import schedule_guard
 
     schedule_guard.register()  # staff changes to hours, closures and time zone must not strand bookings
+    from api.guests import service as guests_service
+
+    guests_service.register()  # the staff day listing shows each guest's tags and visits
 
 
 def register_background_work(settings: Settings) -> None:
@@ -206,6 +215,10 @@ def register_background_work(settings: Settings) -> None:
     register_periodic("mark-no-shows", every, lifecycle.mark_no_shows)
     register_periodic("queue-reminders", every, lifecycle.queue_reminders)
     newsletter_service.register()  # the welcome email with its unsubscribe link
+
+    from api.booking import approvals
+
+    register_periodic("expire-pending-approvals", 60, approvals.expire_pending_approvals)
     register_periodic("prune-refresh-tokens", 3600, lambda now: accounts_service.prune_refresh_tokens(now=now))
 
     from api.booking import checkout, holds

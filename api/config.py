@@ -54,7 +54,6 @@ class Settings:
     # offer's hold (POST /api/reservations/confirm). {public_base_url}, {hold_id}, {entry_id}.
     waitlist_claim_url: str = "{public_base_url}/checkout?holdId={hold_id}"
     lock_timeout_ms: int = 3000
-    settings_cache_seconds: int = 5
     statement_timeout_ms: int = 15000
     max_content_length: int = 1024 * 1024
     log_level: str = "INFO"
@@ -109,6 +108,12 @@ class Settings:
     # One booking per guest at a time: no two live bookings (holds count) of one guest, at any
     # restaurant, starting within this many minutes of each other. 0 turns the guard off.
     duplicate_guard_minutes: int = 120
+    # Primetime approval: a pending booking not approved or rejected within this many hours of
+    # being made is rejected by the worker (actor system) and its table freed.
+    approval_timeout_hours: int = 24
+    # Guests may change a booking (time, party, requests) until this many minutes before its start;
+    # staff may change it until the start (api/booking/changes.py, docs/changes.md).
+    modify_cutoff_minutes: int = 60
     # The restaurant the Café Fausse website (seed 003) books at: it sends no restaurant id.
     default_restaurant_slug: str = "cafe-fausse"
     # Bench-only: registers POST /api/_bench/insert, the baseline of bench/booking.py. Never in production.

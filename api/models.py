@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.accounts import models as accounts_models
 from api.booking import models as booking_models
 from api.discovery import models as discovery_models
+from api.guests import models as guests_models
 from api.idempotency import models as idempotency_models
 from api.newsletter import models as newsletter_models
 from api.outbox import models as outbox_models
@@ -16,6 +17,7 @@ __all__ = [
     "accounts_models",
     "booking_models",
     "discovery_models",
+    "guests_models",
     "idempotency_models",
     "newsletter_models",
     "outbox_models",

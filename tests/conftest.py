@@ -31,7 +31,6 @@ TEST_SETTINGS: dict[str, Any] = {
     # flask-limiter keeps the first key prefix it is given for the process: one per test session,
     # so parallel runs sharing a Redis never count each other's requests.
     "ratelimit_key_prefix": f"sk-test-{uuid.uuid4().hex[:12]}",
-    "settings_cache_seconds": 0,
     # Many tests book one email several times in an evening; the guard has its own tests.
     "duplicate_guard_minutes": 0,
     "refresh_cookie_secure": False,

@@ -54,7 +54,7 @@ from tests.support.authz import (
     Req,
     admin_only,
     matches,
-    optional_auth,  # noqa: F401  (part of the table's vocabulary)
+    optional_auth,
     owner_or_404,
     persona_headers,
     public,
@@ -112,6 +112,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("POST",   "/api/reservations/confirm"):                   (signed_in(201, other=403), "app_confirm"),
     ("GET",    "/api/reservations/user/<user_id>"):            (signed_in(other=403),      "app_user_reservations"),
     ("DELETE", "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_cancel"),
+    ("PATCH",  "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "app_change"),
     ("GET",    "/api/reservations/<uuid:reservation_id>/refund-quote"): (owner_or_404(),   "app_refund_quote"),
     # --- waitlist (api/booking/waitlist_routes.py) --------------------------------------------------
     ("POST",   "/api/restaurants/<restaurant_id>/waitlist"): (signed_in(201),         "waitlist_join"),
@@ -139,6 +140,15 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("POST",   "/api/reservations/<uuid:reservation_id>/no-show"):  (staff_only(),   "no_show_fresh_reservation"),
     ("POST",   "/api/reservations/<uuid:reservation_id>/cancel"):   (staff_only(),   "staff_cancel_fresh_reservation"),
     ("POST",   "/api/reservations/<uuid:reservation_id>/extend"):   (staff_only(),   "extend_fresh_seated"),
+    # --- booking: staff tools (primetime approvals, phone/walk-in bookings, table blocks;
+    # api/booking/staff_booking_routes.py) ---------------------------------------------------------
+    ("POST",   "/api/reservations/<uuid:reservation_id>/approve"):  (staff_only(),      "approve_fresh_request"),
+    ("POST",   "/api/reservations/approvals"):                      (staff_only(),      "decide_fresh_requests"),
+    ("POST",   "/api/restaurants/<restaurant_id>/reservations"):    (staff_only(201),   "new_staff_booking"),
+    ("GET",    "/api/restaurants/<restaurant_id>/tables/<table_id>/blocks"):  (staff_only(),    "table_blocks"),
+    ("POST",   "/api/restaurants/<restaurant_id>/tables/<table_id>/blocks"):  (staff_only(201), "new_table_block"),
+    ("DELETE", "/api/restaurants/<restaurant_id>/tables/<table_id>/blocks/<block_id>"): (staff_only(204),
+                                                                                         "delete_fresh_block"),
     # --- newsletter (seed 003; api/newsletter/routes.py) -------------------------------------------
     ("POST",   "/api/newsletter"):                             (public(),                  "newsletter_signup"),
     ("POST",   "/api/newsletter/unsubscribe"):                 (public(),                  "newsletter_token"),
@@ -158,9 +168,33 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/restaurants/<restaurant_id>/closures"):                (staff_only(),      "restaurant_closures"),
     ("POST",   "/api/restaurants/<restaurant_id>/closures"):                (staff_only(201),   "new_closure"),
     ("DELETE", "/api/restaurants/<restaurant_id>/closures/<service_date>"): (staff_only(204),   "delete_fresh_closure"),
+    # --- restaurants: the settings resource and the floor plan (api/restaurants/settings.py, floor_plan.py) --
+    ("GET", "/api/restaurants/<restaurant_id>/settings"): (staff_only(), "restaurant_settings"),
+    ("PUT", "/api/restaurants/<restaurant_id>/settings"): (staff_only(), "put_restaurant_settings"),
+    ("GET", "/api/restaurants/<restaurant_id>/settings/changes"): (staff_only(), "restaurant_settings_changes"),
+    ("PUT", "/api/restaurants/<restaurant_id>/floor-plan"): (staff_only(), "put_floor_plan"),
+    # --- insight: calendar, dashboards, statistics, live floor plan (api/insight/routes.py) -----------
+    # The calendar and the floor plan are public; what they show of reservations depends on the caller.
+    ("GET", "/api/restaurants/<restaurant_id>/calendar"): (optional_auth(), "restaurant_calendar"),
+    ("GET", "/api/restaurants/<restaurant_id>/floor-plan"): (optional_auth(), "live_floor_plan"),
+    ("GET", "/api/dashboard"): (signed_in(), None),
+    ("GET", "/api/restaurants/<restaurant_id>/dashboard"): (staff_only(), "restaurant_dashboard"),
+    ("GET", "/api/restaurants/<restaurant_id>/statistics"): (staff_only(), "restaurant_statistics"),
+    ("GET", "/api/statistics"): (admin_only(), "statistics_range"),
+    # --- guests: profiles per restaurant (api/guests/routes.py) ------------------------------------
+    ("GET", "/api/restaurants/<restaurant_id>/guests"): (staff_only(), "restaurant_guests"),
+    ("GET", "/api/restaurants/<restaurant_id>/guests/<guest_id>"): (staff_only(), "customer_guest"),
+    ("PATCH", "/api/restaurants/<restaurant_id>/guests/<guest_id>"): (staff_only(), "patch_customer_guest"),
     # --- insight: booking reports (api/insight/routes.py); JSON here, the CSV has its own tests -----
     ("GET",    "/api/restaurants/<uuid:restaurant_id>/reports/bookings"):   (staff_only(),      "booking_report"),
     ("GET",    "/api/restaurants/<restaurant_id>/schedule"):                (public(),          "restaurant_schedule"),
+    ("GET",    "/api/restaurants/<restaurant_id>/primetime"):               (public(),          "restaurant_primetime"),
+    ("POST",   "/api/restaurants/<restaurant_id>/primetime"):               (staff_only(201),   "new_primetime_window"),
+    ("GET",    "/api/restaurants/<restaurant_id>/primetime/<int:window_id>"):    (public(),     "primetime_window"),
+    ("PATCH",  "/api/restaurants/<restaurant_id>/primetime/<int:window_id>"):    (staff_only(),
+                                                                                  "patch_primetime_window"),
+    ("DELETE", "/api/restaurants/<restaurant_id>/primetime/<int:window_id>"):    (staff_only(204),
+                                                                                  "delete_fresh_primetime_window"),
     # --- discovery: feed, swipes, preferences (api/discovery/routes.py); the customer's and admins' only:
     # staff of the restaurant the swipe names are refused too (403 USER_MISMATCH) --------------------
     ("GET",    "/api/restaurants/discovery"):             (signed_in(other=403, staff=403), "customer_feed"),
@@ -379,6 +413,12 @@ def app_user_reservations(ctx: Ctx, who: str) -> Req:
 def app_cancel(ctx: Ctx, who: str) -> Req:
     reservation = _app_reservation(ctx)  # a fresh one per caller: cancelling changes it
     return Req(path=f"/api/reservations/{reservation.id}", json={})
+
+
+@builder
+def app_change(ctx: Ctx, who: str) -> Req:
+    reservation = ctx.once("customer_reservation", lambda: _app_reservation(ctx))
+    return Req(path=f"/api/reservations/{reservation.id}", json={"specialRequests": f"asked by {who}"})
 
 
 @builder
@@ -668,6 +708,83 @@ def replace_hours(ctx: Ctx, who: str) -> Req:
 
 
 @builder
+def restaurant_settings(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/settings"))
+
+
+@builder
+def put_restaurant_settings(ctx: Ctx, who: str) -> Req:
+    from api.restaurants.settings import settings_document
+
+    return Req(path=_restaurant_path(ctx, "/settings"), json=settings_document(ctx.restaurant))
+
+
+@builder
+def restaurant_settings_changes(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/settings/changes"))
+
+
+@builder
+def put_floor_plan(ctx: Ctx, who: str) -> Req:
+    table = ctx.restaurant.tables[0]
+    plan = {
+        "areas": [{"name": "Terrace", "kind": "terrace", "width": 40, "height": 20}],
+        "tables": [{"tableId": str(table.id), "area": "Terrace", "x": 2, "y": 3, "width": 4, "height": 4}],
+    }
+    return Req(path=_restaurant_path(ctx, "/floor-plan"), json=plan)
+
+
+@builder
+def live_floor_plan(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/floor-plan"), query={"at": ctx.now.isoformat()})
+
+
+@builder
+def restaurant_calendar(ctx: Ctx, who: str) -> Req:
+    day = ctx.now.date().isoformat()
+    return Req(path=_restaurant_path(ctx, "/calendar"), query={"startDate": day, "endDate": day, "partySize": 2})
+
+
+@builder
+def restaurant_dashboard(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/dashboard"))
+
+
+@builder
+def restaurant_statistics(ctx: Ctx, who: str) -> Req:
+    day = ctx.now.date().isoformat()
+    return Req(path=_restaurant_path(ctx, "/statistics"), query={"startDate": day, "endDate": day})
+
+
+@builder
+def statistics_range(ctx: Ctx, who: str) -> Req:
+    day = ctx.now.date().isoformat()
+    return Req(query={"startDate": day, "endDate": day})
+
+
+@builder
+def restaurant_guests(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/guests"))
+
+
+def _customer_guest_path(ctx: Ctx) -> str:
+    from api.guests.service import guest_id_for
+
+    ctx.once("customer_reservation", lambda: _app_reservation(ctx))
+    return _restaurant_path(ctx, f"/guests/{guest_id_for(ctx.customer.email)}")
+
+
+@builder
+def customer_guest(ctx: Ctx, who: str) -> Req:
+    return Req(path=_customer_guest_path(ctx))
+
+
+@builder
+def patch_customer_guest(ctx: Ctx, who: str) -> Req:
+    return Req(path=_customer_guest_path(ctx), json={"notes": "Window seat", "tags": ["vip"]})
+
+
+@builder
 def restaurant_closures(ctx: Ctx, who: str) -> Req:
     return Req(path=_restaurant_path(ctx, "/closures"))
 
@@ -687,6 +804,134 @@ def delete_fresh_closure(ctx: Ctx, who: str) -> Req:
     db.session.add(SpecialHours(restaurant_id=ctx.restaurant.id, service_date=date.fromisoformat(day), reason="x"))
     ctx.keep()
     return Req(path=_restaurant_path(ctx, f"/closures/{day}"))
+
+
+def _primetime_window(ctx: Ctx) -> Any:
+    from datetime import time
+
+    from api.restaurants.models import PrimetimeWindow
+
+    window = PrimetimeWindow(
+        restaurant_id=ctx.restaurant.id, weekday=next(_matrix_numbers) % 7, start_time=time(19), end_time=time(21)
+    )
+    db.session.add(window)
+    ctx.keep()
+    return window
+
+
+@builder
+def restaurant_primetime(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/primetime"))
+
+
+@builder
+def new_primetime_window(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, "/primetime"), json={"weekday": 4, "start": "19:00", "end": "21:00"})
+
+
+@builder
+def primetime_window(ctx: Ctx, who: str) -> Req:
+    window = ctx.once("primetime_window", lambda: _primetime_window(ctx))
+    return Req(path=_restaurant_path(ctx, f"/primetime/{window.id}"))
+
+
+@builder
+def patch_primetime_window(ctx: Ctx, who: str) -> Req:
+    window = ctx.once("primetime_window", lambda: _primetime_window(ctx))
+    return Req(path=_restaurant_path(ctx, f"/primetime/{window.id}"), json={"active": False})
+
+
+@builder
+def delete_fresh_primetime_window(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, f"/primetime/{_primetime_window(ctx).id}"))
+
+
+# --- booking: staff tools ---
+
+
+def _pending_request(ctx: Ctx, who: str) -> Any:
+    """A fresh website booking inside a primetime window (every day 17:00-23:00): pending."""
+    from datetime import datetime, time
+
+    from api.booking import service
+    from api.restaurants.models import PrimetimeWindow
+
+    def every_evening() -> list[PrimetimeWindow]:
+        windows = [
+            PrimetimeWindow(restaurant_id=ctx.restaurant.id, weekday=day, start_time=time(17), end_time=time(23))
+            for day in range(7)
+        ]
+        db.session.add_all(windows)
+        return windows
+
+    ctx.once("primetime_every_evening", every_evening)
+    booking = service.BookingRequest(
+        time=datetime.fromisoformat(_website_time(ctx)), guests=2, name="Matrix", email=f"{ctx.unique(who)}@example.com"
+    )
+    reservation = service.create_reservation(restaurant=ctx.restaurant, booking=booking, now=ctx.now)
+    ctx.keep()
+    assert reservation.status == "pending"
+    return reservation
+
+
+@builder
+def approve_fresh_request(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/reservations/{_pending_request(ctx, who).id}/approve", json={"action": "approve"})
+
+
+@builder
+def decide_fresh_requests(ctx: Ctx, who: str) -> Req:
+    item = {"reservationId": str(_pending_request(ctx, who).id), "action": "reject", "rejectionReason": "Matrix"}
+    return Req(json={"items": [item]})
+
+
+@builder
+def new_staff_booking(ctx: Ctx, who: str) -> Req:
+    body = {"name": "Matrix", "phone": "+1 555 0100", "partySize": 2, "time": _website_time(ctx, "18:00")}
+    return Req(path=_restaurant_path(ctx, "/reservations"), json=body)
+
+
+def _fresh_table(ctx: Ctx) -> Any:
+    from api.restaurants.models import DiningTable
+
+    table = DiningTable(restaurant_id=ctx.restaurant.id, number=1000 + next(_matrix_numbers), max_seats=2)
+    db.session.add(table)
+    ctx.keep()
+    return table
+
+
+def _block_body(ctx: Ctx) -> dict[str, str]:
+    return {"start": _website_time(ctx, "18:00"), "end": _website_time(ctx, "20:00"), "reason": "Matrix"}
+
+
+@builder
+def table_blocks(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, f"/tables/{ctx.restaurant.tables[0].id}/blocks"))
+
+
+@builder
+def new_table_block(ctx: Ctx, who: str) -> Req:
+    return Req(path=_restaurant_path(ctx, f"/tables/{_fresh_table(ctx).id}/blocks"), json=_block_body(ctx))
+
+
+@builder
+def delete_fresh_block(ctx: Ctx, who: str) -> Req:
+    from datetime import datetime
+
+    from api.booking import staff_bookings
+
+    table = _fresh_table(ctx)
+    block = staff_bookings.create_block(
+        actor=ctx.admin,
+        restaurant_id=ctx.restaurant.id,
+        table_id=table.id,
+        start=datetime.fromisoformat(_block_body(ctx)["start"]),
+        end=datetime.fromisoformat(_block_body(ctx)["end"]),
+        reason="Matrix",
+        now=ctx.now,
+    )
+    ctx.keep()
+    return Req(path=_restaurant_path(ctx, f"/tables/{table.id}/blocks/{block.id}"))
 
 
 @builder

@@ -189,6 +189,7 @@ def insert_claims(
     stay: Stay,
     reservation_id: uuid.UUID | None = None,
     hold_id: uuid.UUID | None = None,
+    block_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
 ) -> None:
     """Claim the table for the stay's exact span. Raises 409 RACE_LOST if another claim overlaps it.
@@ -204,6 +205,7 @@ def insert_claims(
         "ends_at": stay.ends_at,
         "reservation_id": reservation_id,
         "hold_id": hold_id,
+        "block_id": block_id,
         "expires_at": expires_at,
     }
     with race_lost_on_claim_collision():

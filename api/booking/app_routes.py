@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.accounts.authz import auth_required, current_account
-from api.booking import cancellation, checkout, holds
+from api.booking import cancellation, changes, checkout, holds
 from api.booking.app_schemas import (
     AppActiveHoldQuerySchema,
     AppActiveHoldSchema,
@@ -21,11 +21,13 @@ from api.booking.app_schemas import (
     AppAvailabilitySchema,
     AppCancelResultSchema,
     AppCancelSchema,
+    AppChangeSchema,
     AppConfirmResultSchema,
     AppConfirmSchema,
     AppHoldCreatedSchema,
     AppHoldCreateSchema,
     AppRefundQuoteSchema,
+    AppReservationSchema,
     AppUserReservationSchema,
     AppUserReservationsQuerySchema,
 )
@@ -118,6 +120,33 @@ def app_cancel(args: dict[str, Any], reservation_id: uuid.UUID) -> cancellation.
     """Cancel a reservation and refund the deposit by the frozen policy."""
     return cancellation.cancel_reservation(
         actor=current_account(), reservation_id=reservation_id, user_id=args["user_id"], now=_now()
+    )
+
+
+@blp.route("/<uuid:reservation_id>", methods=["PATCH"])
+@auth_required()
+@blp.arguments(AppChangeSchema)
+@blp.response(200, AppReservationSchema)
+@blp.alt_response(402, schema=ErrorSchema, description="PAYMENT_DECLINED, PAYMENT_METHOD_REQUIRED (a larger deposit)")
+@blp.alt_response(403, schema=ErrorSchema, description="USER_MISMATCH")
+@blp.alt_response(404, schema=ErrorSchema, description="RESERVATION_NOT_FOUND (also someone else's)")
+@blp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="TOO_LATE_TO_CHANGE, INVALID_TRANSITION, FULLY_BOOKED, RACE_LOST, DUPLICATE_BOOKING, "
+    "PAYMENT_IN_PROGRESS: nothing changed",
+)
+@blp.alt_response(422, schema=ErrorSchema, description="BAD_TIME, BAD_GUESTS, VALIDATION_ERROR")
+@blp.alt_response(503, schema=ErrorSchema, description="LOCK_TIMEOUT, PAYMENT_GATEWAY_ERROR (retrying is safe)")
+def app_change(args: dict[str, Any], reservation_id: uuid.UUID) -> Any:
+    """Change a reservation's date, time, party size or requests (the guest's own, or staff's restaurant's)."""
+    user_id = args.pop("user_id")
+    return changes.change_for_user(
+        reservation_id=reservation_id,
+        user=current_account(),
+        user_id=user_id,
+        requested=changes.ReservationChange(**args),
+        now=_now(),
     )
 
 

@@ -248,6 +248,7 @@ class AppReservationSchema(CamelCaseSchema):
         _app_status, metadata={"enum": ["pending", "confirmed", "modified", "cancelled", "completed", "no-show"]}
     )
     created_at = EpochMillis()
+    modified_at = EpochMillis(allow_none=True, metadata={"description": "When its time, party or requests changed"})
     cancelled_at = EpochMillis(allow_none=True)
 
 
@@ -273,6 +274,35 @@ class AppReservationQuerySchema(_QuerySchema):
     user_id = fields.String(
         load_default=None, metadata={"description": "The caller's id or \"current_user\": the guest's own read"}
     )
+
+
+# --- change (PATCH) ---------------------------------------------------------------------------
+
+
+class AppChangeSchema(CamelCaseSchema):
+    """The app's `PATCH /reservations/<id>` body: `{userId, date?, time?, partySize?, specialRequests?}`.
+
+    Staff send no `userId` (or the guest's). A date alone keeps the local time, a time alone the date."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    user_id = fields.String(
+        load_default=None, metadata={"description": 'The caller\'s id or "current_user"; staff may omit it'}
+    )
+    service_date = CalendarDate(load_default=None, data_key="date", metadata={"example": "2026-11-15"})
+    wall_time = fields.Time(
+        load_default=None,
+        data_key="time",
+        metadata={"example": "20:00", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"},
+    )
+    party_size = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=100))
+    special_requests = fields.String(load_default=None, validate=validate.Length(max=500))
+
+    @ma.validates_schema
+    def _something_to_change(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if all(data.get(name) is None for name in ("service_date", "wall_time", "party_size", "special_requests")):
+            raise ma.ValidationError("Send at least one of date, time, partySize, specialRequests.", "_schema")
 
 
 # --- 6. cancel --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from api.booking import allocation
-from api.booking.slots import Slot, day_slots
+from api.booking.slots import Period, Slot, day_slots
 from api.restaurants.models import Restaurant
 
 
@@ -52,21 +52,43 @@ def at_slot(*, restaurant: Restaurant, slot: Slot, now: datetime) -> InstantAvai
 
 def for_day(*, restaurant: Restaurant, service_date: date, party_size: int, now: datetime) -> list[SlotAvailability]:
     """For each seating of the day: tables that seat the party and are free for its whole stay."""
-    slots = day_slots(restaurant, service_date)
+    return for_days(restaurant=restaurant, service_dates=[service_date], party_size=party_size, now=now)[service_date]
+
+
+def for_days(
+    *,
+    restaurant: Restaurant,
+    service_dates: list[date],
+    party_size: int,
+    now: datetime,
+    periods: dict[date, tuple[Period, ...]] | None = None,
+) -> dict[date, list[SlotAvailability]]:
+    """`for_day` for several days with one read of the tables and one of the claims for the whole
+    range (the calendar); `periods` may be given when the caller read the hours already."""
+    days = {
+        day: day_slots(restaurant, day, list(periods[day]) if periods is not None else None) for day in service_dates
+    }
+    all_slots = [slot for slots in days.values() for slot in slots]
+    result: dict[date, list[SlotAvailability]] = {day: [] for day in service_dates}
+    if not all_slots:
+        return result
     tables = allocation.tables_seating(restaurant, party_size)
-    if not slots:
-        return []
     duration = timedelta(minutes=restaurant.duration_minutes_for(party_size))
     busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {}
     if tables:
+        first = min(slot.starts_at for slot in all_slots)
+        last = max(slot.starts_at for slot in all_slots)
         for claim in allocation.live_claims_between(
-            restaurant_id=restaurant.id, start=slots[0].starts_at, end=slots[-1].starts_at + duration, now=now
+            restaurant_id=restaurant.id, start=first, end=last + duration, now=now
         ):
             busy.setdefault(claim.table_id, []).append((claim.starts_at, claim.ends_at))
-    result = []
-    for slot in slots:
-        start, end = slot.starts_at, slot.starts_at + duration
-        free = sum(1 for table in tables if not any(s < end and start < e for s, e in busy.get(table.id, ())))
-        bookable = slot.starts_at >= now + timedelta(minutes=restaurant.min_lead_minutes)
-        result.append(SlotAvailability(slot=slot, available_tables=free if bookable else 0, total_tables=len(tables)))
+    earliest = now + timedelta(minutes=restaurant.min_lead_minutes)
+    for day, slots in days.items():
+        for slot in slots:
+            start, end = slot.starts_at, slot.starts_at + duration
+            free = sum(1 for table in tables if not any(s < end and start < e for s, e in busy.get(table.id, ())))
+            bookable = slot.starts_at >= earliest
+            result[day].append(
+                SlotAvailability(slot=slot, available_tables=free if bookable else 0, total_tables=len(tables))
+            )
     return result

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, exists, or_, select
+from sqlalchemy import String, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from api.accounts.authz import ensure_acting_for, ensure_can_manage_restaurant
 from api.accounts.models import Role, User
-from api.booking import lifecycle
-from api.booking.models import ACTIVE_STATUSES, Reservation, ReservationStatus
+from api.booking import deposits, lifecycle
+from api.booking.models import ACTIVE_STATUSES, DepositAdjustment, Reservation, ReservationStatus
 from api.db import atomic
 from api.errors import AppError, Conflict, ErrorCode, Forbidden, NotFound
 from api.extensions import db
@@ -35,7 +35,15 @@ from api.payments.models import CAPTURED_STATUSES, Payment, PaymentRefund, Payme
 
 logger = logging.getLogger("api.booking.cancellation")
 
-_TERMINAL = (ReservationStatus.CANCELLED, ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW)
+_TERMINAL = (
+    ReservationStatus.CANCELLED,
+    ReservationStatus.COMPLETED,
+    ReservationStatus.NO_SHOW,
+    ReservationStatus.REJECTED,
+)
+# Ended before they began, with the deposit owed back as `refund_cents`: a cancellation (by its
+# policy) or a rejected primetime request (whole; api/booking/approvals.py). One refund path for both.
+REFUNDABLE_STATUSES = (ReservationStatus.CANCELLED, ReservationStatus.REJECTED)
 
 
 # --- the refund arithmetic (pure) -------------------------------------------------------------
@@ -252,34 +260,60 @@ def _message(percent: int, policy: Iterable[Mapping[str, Any]], deposit_cents: i
 
 
 def settle_refund(*, reservation_id: uuid.UUID, now: datetime, report: Any = None) -> str:
-    """Make the deposit of a cancelled reservation match its refund (idempotent; gateway outside any transaction).
+    """Make the deposit of a cancelled or rejected reservation match its refund (idempotent; gateway outside
+    any transaction).
 
-    An authorisation not yet captured is voided when everything goes back, else captured and the
-    refund made; a captured deposit is refunded with the key `cancel:<reservation id>`.
+    The refund is split over the deposit's payments, newest money first (`deposits`): the
+    checkout's, and one per party-size increase. For each: an authorisation not yet captured is
+    voided when all of it goes back, else captured and its share refunded with the key
+    `cancel:<reservation id>`.
     """
     with atomic():
         reservation = db.session.get(Reservation, reservation_id, populate_existing=True)
-        if reservation is None or reservation.status != ReservationStatus.CANCELLED or reservation.hold_id is None:
+        if reservation is None or reservation.status not in REFUNDABLE_STATUSES or reservation.hold_id is None:
             return "none"
-        refund_cents = reservation.refund_cents
-        payment = payments_service.find_live_payment(subject_id=reservation.hold_id)
-        if payment is None:
-            return "none"
-        payment_id, status, amount_cents = payment.id, PaymentStatus(payment.status), payment.amount_cents
+        held = deposits.payments_for(reservation)
+        shares = {payment.id: cents for payment, cents in deposits.newest_first(held, reservation.refund_cents)}
+        steps = [(h.payment.id, PaymentStatus(h.payment.status), h.payment.amount_cents) for h in held]
+    outcome = "none"
+    for payment_id, status, amount_cents in steps:
+        done = _settle_payment(
+            reservation_id=reservation_id,
+            payment_id=payment_id,
+            status=status,
+            amount_cents=amount_cents,
+            share_cents=shares.get(payment_id, 0),
+            now=now,
+            report=report,
+        )
+        outcome = done if done != "none" else outcome
+    return outcome
+
+
+def _settle_payment(
+    *,
+    reservation_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    status: PaymentStatus,
+    amount_cents: int,
+    share_cents: int,
+    now: datetime,
+    report: Any,
+) -> str:
     if status == PaymentStatus.PENDING:
         status = PaymentStatus(payments_service.sync_payment(payment_id=payment_id, now=now).status)
     if status == PaymentStatus.AUTHORIZED:
-        if refund_cents >= amount_cents:
+        if share_cents >= amount_cents:
             payments_service.void_payment(payment_id=payment_id, now=now)
             _count(report, "voided")
             return "voided"
         payments_service.capture_payment(payment_id=payment_id, now=now)
         _count(report, "captured")
         status = PaymentStatus.CAPTURED
-    if refund_cents > 0 and status in CAPTURED_STATUSES:
+    if share_cents > 0 and status in CAPTURED_STATUSES:
         refund = payments_service.refund_payment(
             payment_id=payment_id,
-            amount_cents=min(refund_cents, amount_cents),
+            amount_cents=min(share_cents, amount_cents),
             reason_key=f"cancel:{reservation_id}",
             now=now,
         )
@@ -295,28 +329,51 @@ def _count(report: Any, name: str) -> None:
 
 
 def unsettled_cancellations(*, cutoff: datetime, limit: int) -> list[uuid.UUID]:
-    """Cancelled reservations whose deposit is still held, or whose refund did not go through."""
+    """Cancelled or rejected reservations whose deposit (any of its payments) is still held, or whose refund
+    did not go through."""
     refund_done = exists().where(
         PaymentRefund.payment_id == Payment.id,
         PaymentRefund.reason_key == "cancel:" + Reservation.id.cast(String),
         PaymentRefund.status.in_((RefundStatus.SUCCEEDED, RefundStatus.FAILED)),
     )
-    return list(
-        db.session.scalars(
-            select(Reservation.id)
-            .join(Payment, Payment.subject_id == Reservation.hold_id)
-            .where(
-                Reservation.status == ReservationStatus.CANCELLED,
-                Reservation.cancelled_at < cutoff,
-                or_(
-                    Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)),
-                    and_(
-                        Reservation.refund_cents > 0,
-                        Payment.status.in_((PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)),
-                        ~refund_done,
-                    ),
-                ),
-            )
-            .limit(limit)
-        )
+    of_the_deposit = or_(
+        Payment.subject_id == Reservation.hold_id,
+        exists().where(DepositAdjustment.id == Payment.subject_id, DepositAdjustment.reservation_id == Reservation.id),
     )
+    rows = db.session.execute(
+        select(Reservation.id, Payment.id, Payment.status)
+        .join(Payment, of_the_deposit)
+        .where(
+            Reservation.status.in_(REFUNDABLE_STATUSES),
+            Reservation.hold_id.is_not(None),
+            # A rejection sets no cancelled_at: its last update is when it was rejected.
+            func.coalesce(Reservation.cancelled_at, Reservation.updated_at) < cutoff,
+            or_(
+                Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)),
+                and_(
+                    Reservation.refund_cents > 0,
+                    Payment.status.in_((PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)),
+                    ~refund_done,
+                ),
+            ),
+        )
+        .limit(limit)
+    ).all()
+    candidates: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+    for reservation_id, payment_id, status in rows:
+        candidates.setdefault(reservation_id, []).append((payment_id, status))
+    unsettled = []
+    for reservation_id, payments in candidates.items():
+        if any(status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED) for _, status in payments):
+            unsettled.append(reservation_id)
+            continue
+        # A captured payment without a cancellation refund: owed only if its share of the refund is > 0.
+        reservation = db.session.get(Reservation, reservation_id)
+        assert reservation is not None
+        shares = dict(
+            (payment.id, cents)
+            for payment, cents in deposits.newest_first(deposits.payments_for(reservation), reservation.refund_cents)
+        )
+        if any(shares.get(payment_id, 0) > 0 for payment_id, _ in payments):
+            unsettled.append(reservation_id)
+    return unsettled

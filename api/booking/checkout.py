@@ -30,7 +30,10 @@ half done, and the payment webhooks feed the same path (`reconcile_payment`):
   decides (so a late step 3 can no longer succeed), then the payment is voided (a pending one is
   looked up at the gateway by its key and released, or marked failed if it never got there);
 - a captured payment without reservation: refunded in full;
-- a cancelled reservation whose refund did not go through: refunded (see `cancellation`).
+- a cancelled reservation whose refund did not go through: refunded (see `cancellation`);
+- a change's deposit difference (`DepositAdjustment`) not yet settled: its increase captured or
+  its refund made (`changes.settle_adjustment`). An increase authorised for a change that never
+  committed has no adjustment row and no hold: it is voided like an abandoned checkout.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import delete, exists, select
@@ -48,8 +52,15 @@ from sqlalchemy.orm import joinedload
 from api import faults, metrics
 from api.accounts.authz import ensure_acting_for
 from api.accounts.models import User
-from api.booking import allocation, cancellation, notifications
-from api.booking.models import Hold, Reservation, ReservationSource, ReservationStatus, TableOccupancy
+from api.booking import allocation, approvals, cancellation, changes, lifecycle, notifications
+from api.booking.models import (
+    DepositAdjustment,
+    Hold,
+    Reservation,
+    ReservationSource,
+    ReservationStatus,
+    TableOccupancy,
+)
 from api.booking.reservations import insert_reservation
 from api.db import atomic
 from api.errors import AppError, ErrorCode, Gone, NotFound
@@ -57,6 +68,7 @@ from api.extensions import db
 from api.outbox import service as outbox_service
 from api.payments import service as payments_service
 from api.payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
+from api.restaurants import service as restaurants_service
 
 logger = logging.getLogger("api.booking.checkout")
 
@@ -70,6 +82,11 @@ class Confirmation:
 
     @property
     def message(self) -> str:
+        if self.reservation.status == ReservationStatus.PENDING:
+            return (
+                f"Reservation requested ({self.reservation.confirmation_code}): the restaurant approves bookings at "
+                "this time and will confirm it soon. Your table is held; the deposit comes back in full if declined."
+            )
         return f"Reservation confirmed! Show code {self.reservation.confirmation_code} at the restaurant."
 
 
@@ -195,6 +212,10 @@ def _finalize(
             current = db.session.get(Payment, payment.id, populate_existing=True)
             if current is None or current.status not in (PaymentStatus.AUTHORIZED, *CAPTURED_STATUSES):
                 return None
+        # Primetime (api/booking/approvals.py): decided when the booking is made, by the windows then in force.
+        waits = restaurants_service.in_primetime(
+            restaurant_id=restaurant.id, local_start=hold.starts_at.astimezone(ZoneInfo(restaurant.timezone))
+        )
         reservation = insert_reservation(
             restaurant=restaurant,
             table=hold.table,
@@ -207,9 +228,13 @@ def _finalize(
             special_requests=special_requests,
             deposit_cents=hold.deposit_cents,
             deposit_paid=False,
+            status=ReservationStatus.PENDING if waits else ReservationStatus.CONFIRMED,
         )
         db.session.delete(hold)
-        outbox_service.enqueue(notifications.RESERVATION_CONFIRMED, reservation_id=reservation.id)
+        if waits:
+            approvals.record_booking(reservation, actor=lifecycle.Actor("guest", hold.user_id), now=now)
+        else:
+            outbox_service.enqueue(notifications.RESERVATION_CONFIRMED, reservation_id=reservation.id)
     metrics.BOOKINGS_CREATED.labels(source=ReservationSource.APP).inc()  # committed: every other path returned above
     return reservation
 
@@ -281,6 +306,7 @@ def reconcile_payments(now: datetime, *, limit: int = 200) -> ReconcileReport:
         orphans = _captured_without_reservation(cutoff, limit)
         unpaid = _captured_but_unmarked(limit)
         cancelled = cancellation.unsettled_cancellations(cutoff=cutoff, limit=limit)
+        adjustments = changes.unsettled_adjustments(cutoff=cutoff, limit=limit)
     for payment_id in unsettled + orphans:
         _safely(report, payment_id, lambda pid=payment_id: reconcile_payment(payment_id=pid, now=now, report=report))
     for reservation_id, payment_id in unpaid:
@@ -291,6 +317,12 @@ def reconcile_payments(now: datetime, *, limit: int = 200) -> ReconcileReport:
             report,
             reservation_id,
             lambda rid=reservation_id: cancellation.settle_refund(reservation_id=rid, now=now, report=report),
+        )
+    for adjustment_id in adjustments:
+        _safely(
+            report,
+            adjustment_id,
+            lambda aid=adjustment_id: changes.settle_adjustment(adjustment_id=aid, now=now, report=report),
         )
     metrics.record_reconciliation(report.outcomes())
     return report
@@ -312,12 +344,18 @@ def reconcile_payment(*, payment_id: uuid.UUID, now: datetime, report: Reconcile
     with atomic():
         payment = payments_service.get_payment(payment_id=payment_id)
         hold_id, status, updated_at = payment.subject_id, PaymentStatus(payment.status), payment.updated_at
+        adjustment = changes.is_adjustment(hold_id)
+    if adjustment:
+        # A committed change's larger deposit (its subject is the adjustment, not a hold).
+        changes.settle_adjustment(adjustment_id=hold_id, now=now, report=report)
+        return "settle_adjustment"
+    with atomic():
         hold = _lock_hold(hold_id)
         reservation = _reservation_for_hold(hold_id)
         unsettled = status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
         decision = "none"
         if reservation is not None:
-            if reservation.status == ReservationStatus.CANCELLED:
+            if reservation.status in cancellation.REFUNDABLE_STATUSES:
                 decision = "settle_cancellation"
             elif unsettled:
                 decision = "capture"
@@ -370,6 +408,7 @@ def _captured_without_reservation(cutoff: datetime, limit: int) -> list[uuid.UUI
                 Payment.status == PaymentStatus.CAPTURED,
                 Payment.updated_at < cutoff,
                 ~exists().where(Reservation.hold_id == Payment.subject_id),
+                ~exists().where(DepositAdjustment.id == Payment.subject_id),
             )
             .limit(limit)
         )

@@ -152,7 +152,7 @@ def record(
     from_status: str | None,
     reason: str = "",
     details: dict[str, Any] | None = None,
-) -> None:
+) -> ReservationEvent:
     """Write one audit row for `reservation` as it now stands, and queue the emails it calls for."""
     event = ReservationEvent(
         reservation_id=reservation.id,
@@ -168,6 +168,7 @@ def record(
     db.session.add(event)
     db.session.flush()  # the event's id, for the outbox message
     outbox_service.enqueue(RESERVATION_EVENT, reservation_id=reservation.id, event_id=event.id)
+    return event
 
 
 def history(reservation_id: uuid.UUID) -> list[ReservationEvent]:

@@ -56,13 +56,15 @@ class ReservationSource(enum.StrEnum):
 
 
 class Customer(Base):
-    """A guest known by email: the Café Fausse form books without an account."""
+    """A guest without an account: known by email (the Café Fausse form), or by name and phone (staff bookings)."""
 
     __tablename__ = "customers"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Optional for a guest booked by phone or walking in (staff bookings); unique when given
+    # (a unique constraint admits any number of NULLs).
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -79,6 +81,13 @@ class Reservation(Base):
         CheckConstraint("customer_id IS NOT NULL OR user_id IS NOT NULL", name="has_guest"),
         Index("ix_reservations_restaurant_id_service_date", "restaurant_id", "service_date", "starts_at"),
         Index("ix_reservations_user_id_starts_at", "user_id", "starts_at"),
+        # Dashboards: a restaurant's bookings awaiting approval, soonest first (api/insight/dashboards.py).
+        Index(
+            "ix_reservations_pending_restaurant_id_starts_at",
+            "restaurant_id",
+            "starts_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -106,6 +115,8 @@ class Reservation(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the worker queued the guest's reminder (claimed by UPDATE ... RETURNING: sent once).
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the guest or staff last changed its time, party or requests (api.booking.changes).
+    modified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -124,7 +135,11 @@ class ReservationEvent(Base):
     """
 
     __tablename__ = "reservation_events"
-    __table_args__ = (Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_reservation_events_reservation_id_at", "reservation_id", "at", "id"),
+        # Dashboards' recent activity: the newest events first (api/insight/dashboards.py).
+        Index("ix_reservation_events_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
@@ -139,6 +154,39 @@ class ReservationEvent(Base):
     details: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
 
     reservation: Mapped[Reservation] = relationship()
+
+
+class AdjustmentStatus(enum.StrEnum):
+    PENDING = "pending"  # recorded with the change; the gateway has not confirmed it yet
+    SETTLED = "settled"  # charged (captured) or refunded
+
+
+class DepositAdjustment(Base):
+    """The deposit difference a party-size change owes: charged (`amount_cents` > 0) or refunded (< 0).
+
+    Written in the change's own transaction, so the money owed is never lost; settled after commit
+    with gateway keys derived from this row's id (`deposit:{id}:1` for a charge, whose payment has
+    `subject_id = id`; `refund:{payment}:change:{id}` for a refund), so a retry, a crash or the
+    reconciler moves the money once. `refunds` is the refund's plan, fixed when recorded:
+    `[[payment_id, cents], ...]`.
+    """
+
+    __tablename__ = "deposit_adjustments"
+    __table_args__ = (
+        CheckConstraint("amount_cents <> 0", name="amount_nonzero"),
+        CheckConstraint(check_constraint_for(AdjustmentStatus, "status"), name="status_valid"),
+        Index("ix_deposit_adjustments_reservation_id", "reservation_id"),
+        Index("ix_deposit_adjustments_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("reservation_events.id", ondelete="CASCADE"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=AdjustmentStatus.PENDING)
+    refunds: Mapped[list[list[str | int]]] = mapped_column(JSONB, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Hold(Base):
@@ -232,7 +280,7 @@ class WaitlistEntry(Base):
 
 
 class TableOccupancy(Base):
-    """One table taken for an exact span of time by a reservation or a hold.
+    """One table taken for an exact span of time by a reservation, a hold or a staff block.
 
     The exclusion constraint is the invariant: two claims on one table whose `[starts_at,
     ends_at)` ranges overlap cannot both commit, whatever the slot grid, time zone or stay
@@ -258,7 +306,7 @@ class TableOccupancy(Base):
             ondelete="CASCADE",
             name="fk_table_occupancies_table_id_dining_tables",
         ),
-        CheckConstraint("num_nonnulls(reservation_id, hold_id) = 1", name="one_owner"),
+        CheckConstraint("num_nonnulls(reservation_id, hold_id, block_id) = 1", name="one_owner"),
         CheckConstraint("(hold_id IS NULL) = (expires_at IS NULL)", name="hold_rows_expire"),
         CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
         # Bounded, so "claims overlapping a span" is a range scan on starts_at (MAX_CLAIM).
@@ -267,6 +315,7 @@ class TableOccupancy(Base):
         Index("ix_table_occupancies_table_id_starts_at", "table_id", "starts_at"),
         Index("ix_table_occupancies_reservation_id", "reservation_id"),
         Index("ix_table_occupancies_hold_id", "hold_id"),
+        Index("ix_table_occupancies_block_id", "block_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -277,7 +326,34 @@ class TableOccupancy(Base):
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reservation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
     hold_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"))
+    block_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("table_blocks.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TableBlock(Base):
+    """A table taken out of service for a while by staff (seed 001 TableBlock): "T4, Friday 19-23, private event".
+
+    It occupies the table through the same `table_occupancies` exclusion constraint as any
+    booking (one claim per day of its span: a claim is at most a day long), so nothing can be
+    booked on it and it cannot be laid over a booking.
+    """
+
+    __tablename__ = "table_blocks"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        Index("ix_table_blocks_table_id_starts_at", "table_id", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dining_tables.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    table: Mapped[DiningTable] = relationship()
 
 
 # The longest claim the database accepts (ck_table_occupancies_at_most_a_day).

@@ -2,8 +2,8 @@
 
 - `insert_reservation`: for a caller that holds the service-day lock and has picked the table
   (`allocation.pick_table`) or owns a hold on it (the app's deposit checkout).
-- `book_best_table`: the website's whole booking (lock, purge, best-fit pick, guest, reservation,
-  claims, outbox message) in one round trip.
+- `book_best_table`: the website's whole booking (lock, purge, best-fit pick, primetime decision,
+  guest, reservation, claims, outbox message) in one round trip.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import Date, Integer, Time, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -23,6 +24,7 @@ from api.booking import allocation, rules
 from api.booking.models import Reservation, ReservationStatus
 from api.db import LockSpace, lock_key
 from api.extensions import db
+from api.restaurants import service as restaurants_service
 from api.restaurants.models import DiningTable, Restaurant
 
 # No 0/O or 1/I: codes are read aloud at the door.
@@ -123,9 +125,11 @@ def insert_reservation(
 # service day's lock (their own statements, so that everything after them sees the previous
 # winner's commit), purge the restaurant's expired holds, then one statement with data-modifying
 # CTEs refuses a duplicate (rules.DUPLICATE_SQL), picks the best-fit table
-# (allocation.BEST_FIT_SQL), upserts the guest, inserts the reservation, its claims and its outbox
-# message. The claims' exclusion constraint is still the backstop (RACE_LOST). Ten round trips cost
-# more than everything else in a booking (docs/benchmarks.md, "Booking").
+# (allocation.BEST_FIT_SQL), decides whether the booking waits for approval (a primetime window,
+# restaurants_service.PRIMETIME_SQL: then it is `pending`, holds its table and queues no
+# confirmation), upserts the guest, inserts the reservation, its claims and its outbox message.
+# The claims' exclusion constraint is still the backstop (RACE_LOST). Ten round trips cost more than
+# everything else in a booking (docs/benchmarks.md, "Booking").
 _LOCK_SQL = (
     "SELECT set_config('lock_timeout', :lock_timeout, true);"
     # Lock order: guest, schedule (shared), service day (allocation.lock_service_day).
@@ -137,6 +141,7 @@ _BOOK_SQL = f"""
 DELETE FROM holds WHERE restaurant_id = :restaurant_id AND expires_at <= :now;
 WITH duplicate AS ({rules.DUPLICATE_SQL}),
 picked AS (SELECT * FROM ({allocation.BEST_FIT_SQL}) AS best WHERE NOT EXISTS (SELECT 1 FROM duplicate)),
+primetime AS (SELECT ({restaurants_service.PRIMETIME_SQL}) AS waits),
 customer AS (
     INSERT INTO customers (id, email, name, phone)
     SELECT :customer_id, :email, :name, :phone FROM picked
@@ -148,19 +153,21 @@ reservation AS (
         id, restaurant_id, table_id, customer_id, confirmation_code, party_size, starts_at, ends_at,
         service_date, status, source, special_requests, deposit_cents, deposit_paid, refund_policy, refund_cents)
     SELECT :reservation_id, :restaurant_id, picked.id, customer.id, :code, :party_size, :starts_at, :ends_at,
-        :service_date, :status, :source, '', 0, false, :refund_policy, 0
-    FROM picked, customer
+        :service_date, CASE WHEN primetime.waits THEN 'pending' ELSE 'confirmed' END, :source, '', 0, false,
+        :refund_policy, 0
+    FROM picked, customer, primetime
     ON CONFLICT (confirmation_code) DO NOTHING
-    RETURNING id, table_id, customer_id, created_at, updated_at),
+    RETURNING id, table_id, customer_id, status, created_at, updated_at),
 claims AS (
     INSERT INTO table_occupancies (restaurant_id, table_id, table_key, starts_at, ends_at, reservation_id)
     SELECT :restaurant_id, picked.id, picked.occupancy_key, :starts_at, :ends_at, reservation.id
     FROM reservation JOIN picked ON picked.id = reservation.table_id),
 message AS (
     INSERT INTO outbox_messages (kind, payload, attempts)
-    SELECT :message_kind, jsonb_build_object('reservation_id', reservation.id::text), 0 FROM reservation)
+    SELECT :message_kind, jsonb_build_object('reservation_id', reservation.id::text), 0 FROM reservation
+    WHERE reservation.status = 'confirmed')
 SELECT t.id, t.restaurant_id, t.number, t.label, t.min_seats, t.max_seats, t.area, t.is_active, t.occupancy_key,
-       reservation.customer_id, reservation.created_at, reservation.updated_at,
+       reservation.customer_id, reservation.status, reservation.created_at, reservation.updated_at,
        EXISTS (SELECT 1 FROM duplicate) AS duplicate, (SELECT code FROM duplicate) AS duplicate_code
 FROM (SELECT 1) AS one LEFT JOIN picked ON true LEFT JOIN dining_tables AS t ON t.id = picked.id
 LEFT JOIN reservation ON true
@@ -172,6 +179,8 @@ _BOOK_BINDS = (
     bindparam("reservation_id", type_=UUID(as_uuid=True)),
     bindparam("service_date", type_=Date),
     bindparam("refund_policy", type_=JSONB),
+    bindparam("local_weekday", type_=Integer),
+    bindparam("local_time", type_=Time),
 )
 _BOOK_LOCKED = text(_LOCK_SQL + _BOOK_SQL).bindparams(*_BOOK_BINDS)
 _BOOK_UNLOCKED = text(_BOOK_SQL).bindparams(*_BOOK_BINDS)
@@ -190,6 +199,8 @@ def book_best_table(
 ) -> Reservation | None:
     """Lock the service day, seat the party at the best free table and record it, in one round trip.
 
+    A booking starting inside an active primetime window is `pending` (it holds its table and
+    queues no confirmation; the caller records it); any other is `confirmed`.
     `guest` is (email, name, phone), upserted by email. Returns the reservation as written, with
     its `table`, outside the session (nothing to read back after the commit), or None when no
     table is free. Call inside `atomic()`. Raises 409 DUPLICATE_BOOKING when the guest already
@@ -197,6 +208,7 @@ def book_best_table(
     """
     settings = current_app.config["SETTINGS"]
     email, name, phone = guest
+    local_start = stay.starts_at.astimezone(ZoneInfo(restaurant.timezone))
     params = {
         **allocation.best_fit_params(restaurant=restaurant, stay=stay, party_size=party_size, now=now),
         "lock_timeout": f"{int(settings.lock_timeout_ms)}ms",
@@ -207,7 +219,8 @@ def book_best_table(
         "name": name,
         "phone": phone,
         "service_date": service_date,
-        "status": ReservationStatus.CONFIRMED.value,
+        "local_weekday": local_start.weekday(),
+        "local_time": local_start.time().replace(tzinfo=None),
         "source": source,
         "refund_policy": list(restaurant.refund_policy or []),
         "message_kind": message_kind,
@@ -250,7 +263,7 @@ def book_best_table(
         starts_at=stay.starts_at,
         ends_at=stay.ends_at,
         service_date=service_date,
-        status=ReservationStatus.CONFIRMED.value,
+        status=row.status,
         source=source,
         special_requests="",
         deposit_cents=0,

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, String, bindparam, text
+from sqlalchemy.dialects.postgresql import UUID
 
 from api.db import LockSpace, advisory_xact_lock, get_settings, lock_key
 from api.errors import Conflict, ErrorCode
@@ -45,6 +47,14 @@ DUPLICATE_BINDS = (
 )
 
 _FIND_DUPLICATE = text(DUPLICATE_SQL).bindparams(*DUPLICATE_BINDS)
+# The same, for a booking that moves: it is not its own duplicate (api.booking.changes).
+_FIND_OTHER_DUPLICATE = text(
+    DUPLICATE_SQL.replace(
+        "WHERE r.status IN ('pending', 'confirmed')",
+        "WHERE r.status IN ('pending', 'confirmed') AND r.id <> :exclude_id",
+        1,
+    )
+).bindparams(*DUPLICATE_BINDS, bindparam("exclude_id", type_=UUID(as_uuid=True)))
 
 
 def guard_minutes() -> int:
@@ -71,17 +81,21 @@ def lock_guest(email: str) -> None:
         advisory_xact_lock(LockSpace.GUEST, email.strip().lower())
 
 
-def check_no_duplicate(*, email: str, starts_at: datetime, now: datetime) -> None:
+def check_no_duplicate(
+    *, email: str, starts_at: datetime, now: datetime, exclude_reservation_id: uuid.UUID | None = None
+) -> None:
     """Refuse a second live booking of the guest near this start. Call with `lock_guest` held.
 
+    `exclude_reservation_id`: the booking being moved, which is not its own duplicate.
     :raise 409 DUPLICATE_BOOKING:
     """
     minutes = guard_minutes()
     if minutes == 0:
         return
-    row = db.session.execute(
-        _FIND_DUPLICATE,
-        {"starts_at": starts_at, "now": now, "guard_minutes": minutes, "guest_email": email.strip().lower()},
-    ).first()
+    params = {"starts_at": starts_at, "now": now, "guard_minutes": minutes, "guest_email": email.strip().lower()}
+    if exclude_reservation_id is None:
+        row = db.session.execute(_FIND_DUPLICATE, params).first()
+    else:
+        row = db.session.execute(_FIND_OTHER_DUPLICATE, {**params, "exclude_id": exclude_reservation_id}).first()
     if row is not None:
         raise duplicate_booking(row.code)

@@ -5,7 +5,7 @@ transaction, after the change is flushed. It first takes the restaurant's schedu
 (exclusive; every allocation holds it shared while it decides), so a booking in flight has
 committed before we look. A booking that read the hours before the change but takes its locks
 after the change commits is not seen: that window is the time between its hours check and its
-lock statement, plus `SETTINGS_CACHE_SECONDS` (docs/booking-flow.md).
+lock statement (docs/booking-flow.md); no process caches hours, so it is no wider than that.
 """
 
 from __future__ import annotations

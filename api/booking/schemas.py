@@ -205,6 +205,20 @@ class ReservationSchema(CamelCaseSchema):
     phone = fields.String(required=True)
     special_requests = fields.String(required=True)
     created_at = fields.DateTime(required=True)
+    guest = fields.Nested(
+        "DayListGuestSchema",
+        allow_none=True,
+        metadata={"description": "The day listing's view of the guest: profile id, tags and visit counts"},
+    )
+
+
+class DayListGuestSchema(CamelCaseSchema):
+    guest_id = fields.String(required=True, metadata={"description": "GET /api/restaurants/<id>/guests/<guestId>"})
+    tags = fields.List(fields.String(), required=True)
+    visits = fields.Integer(required=True, metadata={"description": "Seated or completed bookings here"})
+    no_shows = fields.Integer(required=True)
+    late_cancellations = fields.Integer(required=True)
+    has_notes = fields.Boolean(required=True)
 
 
 class ReservationPageSchema(CamelCaseSchema):

@@ -3,8 +3,9 @@
 - `create_reservation`: the time is read (an instant, or a wall time in the restaurant's
   zone), rounded *down* to its slot (19:12 -> 19:00), checked (open, not past, within the
   horizon), then one transaction, in one round trip (`reservations.book_best_table`), takes
-  the service-day lock, purges expired holds, picks the best table *after* the lock, upserts
-  the guest by email and claims the table. The unique constraint on `table_occupancies` is
+  the service-day lock, purges expired holds, picks the best table *after* the lock, decides
+  whether the booking waits for approval (primetime: `pending`), upserts the guest by email and
+  claims the table. The unique constraint on `table_occupancies` is
   the backstop (RACE_LOST).
 - `availability_at`: tables taken and free in the slot a time rounds to.
 - `list_day_reservations` / `get_reservation`: what staff see.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,10 +27,9 @@ from sqlalchemy import bindparam, func, select
 from api import metrics
 from api.accounts.authz import ensure_can_manage_restaurant
 from api.accounts.models import Role, User
-from api.booking import allocation, availability, cancellation, reservations, slots
-from api.booking.models import Customer, Reservation, ReservationSource
+from api.booking import allocation, approvals, availability, cancellation, lifecycle, reservations, slots
+from api.booking.models import Customer, Reservation, ReservationSource, ReservationStatus
 from api.booking.notifications import RESERVATION_CONFIRMED
-from api.cache import TTLCache
 from api.db import atomic
 from api.errors import Conflict, ErrorCode, NotFound, Unprocessable
 from api.extensions import db
@@ -82,6 +83,20 @@ class ReservationDetails:
     phone: str
     special_requests: str
     created_at: datetime
+    # Staff's view of the guest (tags, visits), filled by the guests domain's annotator (day listing).
+    guest: dict[str, Any] | None = None
+
+
+# Annotators a higher domain registers (guests: profile tags and visit counts on the day listing).
+_day_list_annotators: list[Callable[[Restaurant, list[ReservationDetails]], list[ReservationDetails]]] = []
+
+
+def register_day_list_annotator(
+    annotator: Callable[[Restaurant, list[ReservationDetails]], list[ReservationDetails]],
+) -> None:
+    """Called once at start-up by a domain that adds to each item of the staff day listing."""
+    if annotator not in _day_list_annotators:
+        _day_list_annotators.append(annotator)
 
 
 @dataclass(frozen=True)
@@ -96,30 +111,17 @@ class ReservationPage:
 _RESTAURANT_BY_SLUG = select(Restaurant).where(Restaurant.slug == bindparam("slug"))
 
 
-_default_restaurants: TTLCache[Restaurant] = TTLCache(maxsize=8)
-
-
 def default_restaurant() -> Restaurant:
     """The restaurant the website books at (`DEFAULT_RESTAURANT_SLUG`). :raise 404: RESTAURANT_NOT_FOUND.
 
-    Read once per `SETTINGS_CACHE_SECONDS` per process (every website request needs it); the
-    instance is then detached, its columns loaded.
+    Read on every request (one indexed lookup): no process keeps a copy that a settings change
+    made in another worker would leave stale.
     """
-    settings = current_app.config["SETTINGS"]
-
-    def load() -> Restaurant:
-        restaurant = db.session.scalar(_RESTAURANT_BY_SLUG, {"slug": settings.default_restaurant_slug})
-        if restaurant is None:
-            raise NotFound(
-                ErrorCode.RESTAURANT_NOT_FOUND,
-                "The restaurant is not set up yet.",
-                details={"slug": settings.default_restaurant_slug},
-            )
-        if settings.settings_cache_seconds > 0:
-            db.session.expunge(restaurant)
-        return restaurant
-
-    return _default_restaurants.get_or_load(settings.default_restaurant_slug, settings.settings_cache_seconds, load)
+    slug = current_app.config["SETTINGS"].default_restaurant_slug
+    restaurant = db.session.scalar(_RESTAURANT_BY_SLUG, {"slug": slug})
+    if restaurant is None:
+        raise NotFound(ErrorCode.RESTAURANT_NOT_FOUND, "The restaurant is not set up yet.", details={"slug": slug})
+    return restaurant
 
 
 def restaurant_for_staff(*, actor: User, restaurant_id: uuid.UUID | None) -> Restaurant:
@@ -244,6 +246,9 @@ def create_reservation(*, restaurant: Restaurant, booking: BookingRequest, now: 
                 f"No table is free for {booking.guests} at this time.",
                 details={"slot": slot.starts_at.isoformat(), "guests": booking.guests},
             )
+        if reservation.status == ReservationStatus.PENDING:
+            # Primetime: only these pay for the audit row (two statements); the rest stay one round trip.
+            approvals.record_booking(reservation, actor=lifecycle.Actor("guest"), now=now)
     metrics.BOOKINGS_CREATED.labels(source=ReservationSource.WEB).inc()
     return reservation
 
@@ -318,6 +323,8 @@ def list_day_reservations(
         .limit(page_size)
     )
     items = [ReservationDetails(**row._asdict()) for row in rows]
+    for annotate in _day_list_annotators:
+        items = annotate(restaurant, items)
     return ReservationPage(items=items, pagination=pagination(page=page, page_size=page_size, total=total))
 
 

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import bindparam, literal, select, union_all
 
-from api.cache import TTLCache
 from api.errors import ErrorCode, Unprocessable
 from api.extensions import db
 from api.restaurants.models import OpeningHours, Restaurant, SpecialHours
@@ -117,9 +115,6 @@ def _build_periods_query():  # type: ignore[no-untyped-def]
 _PERIODS = _build_periods_query()
 
 
-_periods: TTLCache[tuple[Period, ...]] = TTLCache(maxsize=2048)
-
-
 def read_periods(restaurant_id: uuid.UUID, service_date: date) -> tuple[Period, ...]:
     """Opening periods on a local day, read now: a dated exception wins over the weekly hours."""
     params = {"restaurant_id": restaurant_id, "service_date": service_date, "weekday": service_date.weekday()}
@@ -132,12 +127,43 @@ def read_periods(restaurant_id: uuid.UUID, service_date: date) -> tuple[Period, 
     return tuple(Period(opens_at, closes_at) for _, opens_at, closes_at in rows)
 
 
+def read_periods_between(restaurant_id: uuid.UUID, first: date, last: date) -> dict[date, tuple[Period, ...]]:
+    """`read_periods` for every day from `first` to `last`, in two queries (the week, the exceptions)."""
+    weekly: dict[int, list[Period]] = {}
+    for weekday, opens_at, closes_at in db.session.execute(
+        select(OpeningHours.weekday, OpeningHours.opens_at, OpeningHours.closes_at)
+        .where(OpeningHours.restaurant_id == restaurant_id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens_at)
+    ):
+        weekly.setdefault(weekday, []).append(Period(opens_at, closes_at))
+    special = {
+        row.service_date: row
+        for row in db.session.execute(
+            select(SpecialHours.service_date, SpecialHours.opens_at, SpecialHours.closes_at).where(
+                SpecialHours.restaurant_id == restaurant_id,
+                SpecialHours.service_date >= first,
+                SpecialHours.service_date <= last,
+            )
+        )
+    }
+    days: dict[date, tuple[Period, ...]] = {}
+    day = first
+    while day <= last:
+        exception = special.get(day)
+        if exception is None:
+            days[day] = tuple(weekly.get(day.weekday(), ()))
+        elif exception.opens_at is None or exception.closes_at is None:
+            days[day] = ()
+        else:
+            days[day] = (Period(exception.opens_at, exception.closes_at),)
+        day += timedelta(days=1)
+    return days
+
+
 def periods_for(restaurant: Restaurant, service_date: date) -> list[Period]:
-    """`read_periods`, reused for `SETTINGS_CACHE_SECONDS` per process and day (every booking asks)."""
-    ttl = current_app.config["SETTINGS"].settings_cache_seconds
-    return list(
-        _periods.get_or_load((restaurant.id, service_date), ttl, lambda: read_periods(restaurant.id, service_date))
-    )
+    """`read_periods`, read on every call: no process keeps a copy, so a change of hours committed by
+    one worker is what every worker's next request sees (docs/insight.md, settings)."""
+    return list(read_periods(restaurant.id, service_date))
 
 
 def day_slots(restaurant: Restaurant, service_date: date, periods: list[Period] | None = None) -> list[Slot]:

@@ -269,3 +269,88 @@ class SpecialHours(Base):
     @property
     def is_closed(self) -> bool:
         return self.opens_at is None
+
+
+class SettingsChange(Base):
+    """The audit of `PUT /api/restaurants/<id>/settings`: who changed what, when, before and after."""
+
+    __tablename__ = "restaurant_settings_changes"
+    __table_args__ = (Index("ix_restaurant_settings_changes_restaurant_id_at", "restaurant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The whole settings document before and after (camelCase, as the API shows it), and the keys that changed.
+    old: Mapped[dict[str, object]] = mapped_column(JSONB)
+    new: Mapped[dict[str, object]] = mapped_column(JSONB)
+    changed: Mapped[list[str]] = mapped_column(ARRAY(String(60)))
+
+
+class FloorArea(Base):
+    """A room of the floor plan (dining room, terrace, bar): a rectangle on the plan, in plan units."""
+
+    __tablename__ = "floor_areas"
+    __table_args__ = (
+        UniqueConstraint("restaurant_id", "name"),
+        CheckConstraint("kind IN ('room', 'terrace', 'bar', 'private', 'other')", name="kind_valid"),
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20), default="room")
+    x: Mapped[float] = mapped_column(Float, default=0.0)
+    y: Mapped[float] = mapped_column(Float, default=0.0)
+    width: Mapped[float] = mapped_column(Float)
+    height: Mapped[float] = mapped_column(Float)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class TableLayout(Base):
+    """Where a table stands on the floor plan: its area, position, size, shape and rotation."""
+
+    __tablename__ = "table_layouts"
+    __table_args__ = (
+        CheckConstraint("shape IN ('rect', 'round')", name="shape_valid"),
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+        CheckConstraint("rotation >= 0 AND rotation < 360", name="rotation_range"),
+    )
+
+    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dining_tables.id", ondelete="CASCADE"), primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("floor_areas.id", ondelete="SET NULL"))
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    width: Mapped[float] = mapped_column(Float)
+    height: Mapped[float] = mapped_column(Float)
+    shape: Mapped[str] = mapped_column(String(10), default="rect")
+    rotation: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class PrimetimeWindow(Base):
+    """A weekly window (0 = Monday, local time) in which bookings wait for the restaurant's approval (seed 002).
+
+    A booking whose local start falls in `[start_time, end_time)` of an active window of its
+    weekday is created `pending` and holds its table until staff approve or reject it.
+    """
+
+    __tablename__ = "primetime_windows"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("end_time > start_time", name="ends_after_starts"),
+        Index("ix_primetime_windows_restaurant_id_weekday", "restaurant_id", "weekday"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def day(self) -> str:
+        return WEEKDAYS[self.weekday]

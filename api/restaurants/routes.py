@@ -16,23 +16,34 @@ from werkzeug.routing import BaseConverter
 
 from api.accounts.authz import auth_required, current_account
 from api.accounts.models import Role
+from api.restaurants import floor_plan as floor_plan_service
 from api.restaurants import service as restaurants_service
-from api.restaurants.models import DiningTable, Restaurant, SpecialHours
+from api.restaurants import settings as settings_service
+from api.restaurants.models import DiningTable, PrimetimeWindow, Restaurant, SpecialHours
 from api.restaurants.schemas import (
     ClosureChangeSchema,
     ClosureCreateSchema,
     ClosureSchema,
+    FloorPlanReplaceSchema,
+    FloorPlanSchema,
     ForceQuerySchema,
     HoursChangeSchema,
     HoursReplaceSchema,
     HoursSchema,
+    PrimetimeWindowCreateSchema,
+    PrimetimeWindowSchema,
+    PrimetimeWindowUpdateSchema,
     RestaurantAdminSchema,
     RestaurantCreateSchema,
     RestaurantListQuerySchema,
     RestaurantPageSchema,
     RestaurantSchema,
+    RestaurantSettingsOutSchema,
+    RestaurantSettingsSchema,
     RestaurantUpdateSchema,
     ScheduleSchema,
+    SettingsChangeSchema,
+    SettingsReplaceResultSchema,
     TableCreateSchema,
     TableRemovalSchema,
     TableSchema,
@@ -244,3 +255,111 @@ class ClosureByDate(MethodView):
         restaurants_service.remove_closure(
             actor=current_account(), restaurant_id=restaurant_id, service_date=service_date
         )
+
+
+@blp.route("/<restaurant_id>/primetime")
+class PrimetimeWindows(MethodView):
+    @blp.response(200, PrimetimeWindowSchema(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> list[PrimetimeWindow]:
+        """List the weekly primetime windows, in which bookings wait for the restaurant's approval."""
+        return restaurants_service.list_primetime_windows(restaurant_id=restaurant_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(PrimetimeWindowCreateSchema)
+    @blp.response(201, PrimetimeWindowSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (weekday 0-6, end after start)")
+    def post(self, data: dict[str, Any], restaurant_id: str) -> PrimetimeWindow:
+        """Add a primetime window: bookings starting in it are pending until staff approve them."""
+        return restaurants_service.create_primetime_window(
+            actor=current_account(), restaurant_id=restaurant_id, data=data
+        )
+
+
+@blp.route("/<restaurant_id>/primetime/<int:window_id>")
+class PrimetimeWindowById(MethodView):
+    @blp.response(200, PrimetimeWindowSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND")
+    def get(self, restaurant_id: str, window_id: int) -> PrimetimeWindow:
+        """Show one primetime window."""
+        return restaurants_service.get_primetime_window(restaurant_id=restaurant_id, window_id=window_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(PrimetimeWindowUpdateSchema(partial=True))
+    @blp.response(200, PrimetimeWindowSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND")
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (weekday 0-6, end after start)")
+    def patch(self, changes: dict[str, Any], restaurant_id: str, window_id: int) -> PrimetimeWindow:
+        """Edit a primetime window (bookings already made keep their status)."""
+        return restaurants_service.update_primetime_window(
+            actor=current_account(), restaurant_id=restaurant_id, window_id=window_id, changes=changes
+        )
+
+    @auth_required(*STAFF)
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND")
+    def delete(self, restaurant_id: str, window_id: int) -> None:
+        """Remove a primetime window (pending bookings made under it still wait for a decision)."""
+        restaurants_service.delete_primetime_window(
+            actor=current_account(), restaurant_id=restaurant_id, window_id=window_id
+        )
+
+
+@blp.route("/<restaurant_id>/settings")
+class Settings(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, RestaurantSettingsOutSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    def get(self, restaurant_id: str) -> dict[str, Any]:
+        """Show the restaurant's settings: slot length, turn times, hours, deposits, refund policy."""
+        return settings_service.get_settings(actor=current_account(), restaurant_id=restaurant_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(RestaurantSettingsSchema)
+    @blp.arguments(ForceQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, SettingsReplaceResultSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+    @blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="BOOKINGS_AFFECTED (details.bookings; force=true applies new hours anyway)"
+    )
+    @blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (details.fields, every field at once)")
+    def put(self, data: dict[str, Any], restaurant_id: str, force: bool) -> settings_service.SettingsChangeResult:
+        """Replace the settings as a whole (audited; every worker applies them on its next request)."""
+        return settings_service.replace_settings(
+            actor=current_account(), restaurant_id=restaurant_id, data=data, force=force, now=_now()
+        )
+
+
+@blp.route("/<restaurant_id>/settings/changes", methods=["GET"])
+@auth_required(*STAFF)
+@blp.response(200, SettingsChangeSchema(many=True))
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+@blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+def settings_changes(restaurant_id: str) -> list[Any]:
+    """List the latest settings changes: who, when, the settings before and after."""
+    return settings_service.list_settings_changes(actor=current_account(), restaurant_id=restaurant_id)
+
+
+@blp.route("/<restaurant_id>/floor-plan", methods=["PUT"])
+@auth_required(*STAFF)
+@blp.arguments(FloorPlanReplaceSchema)
+@blp.response(200, FloorPlanSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="Not staff of this restaurant")
+@blp.alt_response(404, schema=ErrorSchema, description="RESTAURANT_NOT_FOUND")
+@blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR (unknown table or area, duplicates)")
+def replace_floor_plan(plan: dict[str, Any], restaurant_id: str) -> floor_plan_service.FloorPlan:
+    """Replace the floor plan: areas, and each table's position, size, shape and rotation."""
+    return floor_plan_service.replace_floor_plan(actor=current_account(), restaurant_id=restaurant_id, plan=plan)

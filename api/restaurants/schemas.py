@@ -495,3 +495,217 @@ class ClosureCreateSchema(InputSchema):
             raise ValidationError("Give both openTime and closeTime, or neither for a full-day closure.", "closeTime")
         if opens is not None and closes <= opens:
             raise ValidationError("closeTime must be after openTime.", "closeTime")
+
+
+# ---------------------------------------------------------------- the settings resource
+
+
+class RestaurantSettingsSchema(InputSchema):
+    """The whole settings document of a restaurant (`GET`/`PUT /api/restaurants/<id>/settings`).
+
+    A PUT sends every field: the document is validated and applied as a whole.
+    """
+
+    time_zone = fields.String(required=True, attribute="timezone", metadata={"example": "America/New_York"})
+    # Divisors of 60 only, as in SettingsSchema (the local slot grid stays aligned across DST changes).
+    slot_minutes = fields.Integer(required=True, validate=validate.OneOf([5, 10, 15, 20, 30, 60]))
+    default_duration_minutes = fields.Integer(
+        required=True, validate=validate.Range(min=15, max=720), metadata={"description": "Turn time of any party"}
+    )
+    turn_times_by_party = fields.List(
+        Whole(DurationRuleSchema),
+        required=True,
+        attribute="durations_by_party",
+        validate=validate.Length(max=10),
+        metadata={"description": "First rule whose maxParty seats the party wins; else defaultDurationMinutes"},
+    )
+    min_party_size = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+    max_party_size = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_PARTY_SIZE))
+    booking_horizon_days = fields.Integer(required=True, validate=validate.Range(min=1, max=730))
+    min_lead_minutes = fields.Integer(required=True, validate=validate.Range(min=0, max=30 * 24 * 60))
+    accepts_reservations = fields.Boolean(required=True)
+    deposit_per_person_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=10_000_000))
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{3}$"))
+    refund_policy = fields.List(Whole(RefundTierSchema), required=True, validate=validate.Length(max=10))
+    send_confirmation_emails = fields.Boolean(
+        metadata={"description": "Email guests a confirmation (present once the notifications lane adds it)"}
+    )
+    opening_hours = fields.List(
+        Whole(PeriodSchema), required=True, validate=validate.Length(max=7 * 6), metadata={"description": "The week"}
+    )
+
+
+class RestaurantSettingsOutSchema(CamelCaseSchema):
+    """The settings document as stored (the audit keeps exactly this shape)."""
+
+    time_zone = fields.String()
+    slot_minutes = fields.Integer()
+    default_duration_minutes = fields.Integer()
+    turn_times_by_party = fields.List(fields.Dict())
+    min_party_size = fields.Integer()
+    max_party_size = fields.Integer()
+    booking_horizon_days = fields.Integer()
+    min_lead_minutes = fields.Integer()
+    accepts_reservations = fields.Boolean()
+    deposit_per_person_cents = fields.Integer()
+    currency = fields.String()
+    refund_policy = fields.List(fields.Dict())
+    send_confirmation_emails = fields.Boolean()
+    opening_hours = fields.List(fields.Dict())
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        # The service builds the document with its wire keys already.
+        return obj
+
+
+class SettingsReplaceResultSchema(CamelCaseSchema):
+    settings = fields.Nested(RestaurantSettingsOutSchema)
+    affected_bookings = fields.List(
+        fields.Nested(AffectedBookingSchema),
+        metadata={"description": "With force=true: the future bookings now outside the hours (empty otherwise)."},
+    )
+
+
+class SettingsChangeSchema(CamelCaseSchema):
+    id = fields.Integer()
+    actor_id = fields.UUID(allow_none=True)
+    at = fields.DateTime()
+    changed = fields.List(fields.String())
+    old = fields.Dict()
+    new = fields.Dict()
+
+
+# ---------------------------------------------------------------- floor plan
+
+
+class FloorAreaSchema(InputSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60), metadata={"example": "Terrace"})
+    kind = fields.String(load_default="room", validate=validate.OneOf(["room", "terrace", "bar", "private", "other"]))
+    x = fields.Float(load_default=0.0, validate=validate.Range(min=-100_000, max=100_000))
+    y = fields.Float(load_default=0.0, validate=validate.Range(min=-100_000, max=100_000))
+    width = fields.Float(required=True, validate=validate.Range(min=0, max=100_000, min_inclusive=False))
+    height = fields.Float(required=True, validate=validate.Range(min=0, max=100_000, min_inclusive=False))
+
+
+class TablePlacementSchema(InputSchema):
+    table_id = fields.UUID(required=True)
+    area = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "Area name"},
+    )
+    x = fields.Float(required=True, validate=validate.Range(min=-100_000, max=100_000))
+    y = fields.Float(required=True, validate=validate.Range(min=-100_000, max=100_000))
+    width = fields.Float(required=True, validate=validate.Range(min=0, max=10_000, min_inclusive=False))
+    height = fields.Float(required=True, validate=validate.Range(min=0, max=10_000, min_inclusive=False))
+    shape = fields.String(load_default="rect", validate=validate.OneOf(["rect", "round"]))
+    rotation = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=360, max_inclusive=False))
+
+
+class FloorPlanReplaceSchema(InputSchema):
+    """The whole plan: areas, and the tables placed on it (tables left out are unplaced)."""
+
+    areas = fields.List(fields.Nested(FloorAreaSchema), required=True, validate=validate.Length(max=50))
+    tables = fields.List(fields.Nested(TablePlacementSchema), required=True, validate=validate.Length(max=500))
+
+
+class FloorAreaOutSchema(CamelCaseSchema):
+    name = fields.String()
+    kind = fields.String()
+    x = fields.Float()
+    y = fields.Float()
+    width = fields.Float()
+    height = fields.Float()
+
+
+class TableOccupantSchema(CamelCaseSchema):
+    """Who is on a table at the instant asked (staff only)."""
+
+    reservation_id = fields.UUID()
+    name = fields.String()
+    party_size = fields.Integer()
+    confirmation_code = fields.String()
+    status = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+
+
+class PlacedTableSchema(CamelCaseSchema):
+    table_id = fields.UUID(attribute="table.id")
+    number = fields.Integer(attribute="table.number")
+    label = fields.String(attribute="table.label")
+    min_seats = fields.Integer(attribute="table.min_seats")
+    max_seats = fields.Integer(attribute="table.max_seats")
+    capacity = fields.Function(lambda placed: placed["table"].max_seats, metadata={"description": "= maxSeats"})
+    area = fields.String(attribute="area.name", allow_none=True)
+    placed = fields.Boolean(metadata={"description": "false: the table has no position on the plan yet"})
+    x = fields.Float(attribute="layout.x", allow_none=True)
+    y = fields.Float(attribute="layout.y", allow_none=True)
+    width = fields.Float(attribute="layout.width", allow_none=True)
+    height = fields.Float(attribute="layout.height", allow_none=True)
+    shape = fields.String(attribute="layout.shape", allow_none=True)
+    rotation = fields.Float(attribute="layout.rotation", allow_none=True)
+    state = fields.String(
+        metadata={
+            "description": "With ?at=: free, held, booked, seated or blocked",
+            "enum": ["free", "held", "booked", "seated", "blocked", None],
+        },
+        allow_none=True,
+    )
+    occupant = fields.Nested(TableOccupantSchema, allow_none=True, metadata={"description": "Staff only, with ?at="})
+
+    @pre_dump
+    def _flatten(self, obj: Any, **kwargs: Any) -> Any:
+        return {
+            "table": obj.table,
+            "layout": obj.layout,
+            "area": obj.area,
+            "placed": obj.layout is not None,
+            "state": getattr(obj, "state", None),
+            "occupant": getattr(obj, "occupant", None),
+        }
+
+
+class FloorPlanSchema(CamelCaseSchema):
+    restaurant_id = fields.UUID(attribute="restaurant.id")
+    at = fields.DateTime(allow_none=True, metadata={"description": "The instant the states are for (with ?at=)"})
+    areas = fields.List(fields.Nested(FloorAreaOutSchema))
+    tables = fields.List(fields.Nested(PlacedTableSchema))
+
+    @pre_dump
+    def _at(self, obj: Any, **kwargs: Any) -> Any:
+        return {"restaurant": obj.restaurant, "areas": obj.areas, "tables": obj.tables, "at": getattr(obj, "at", None)}
+
+
+# ---------------------------------------------------------------- primetime windows
+
+
+class PrimetimeWindowSchema(CamelCaseSchema):
+    """A weekly window in which bookings wait for approval (local time, `[start, end)`)."""
+
+    id = fields.Integer()
+    weekday = fields.Integer(metadata={"description": "0 = Monday ... 6 = Sunday"})
+    day = fields.String(metadata={"description": "The weekday's name"})
+    start = HourMinute(attribute="start_time", metadata={"example": "19:00"})
+    end = HourMinute(attribute="end_time", metadata={"example": "21:00"})
+    active = fields.Boolean(attribute="is_active")
+
+
+class PrimetimeWindowCreateSchema(InputSchema):
+    weekday = fields.Integer(required=True, validate=validate.Range(min=0, max=6), metadata={"example": 4})
+    start = HourMinute(required=True, attribute="start_time", metadata={"example": "19:00"})
+    end = HourMinute(required=True, attribute="end_time", metadata={"example": "21:00"})
+    active = fields.Boolean(attribute="is_active", load_default=True)
+
+    @validates_schema
+    def _ends_after_starts(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start_time" in data and "end_time" in data and data["end_time"] <= data["start_time"]:
+            raise ValidationError("end must be after start (windows end by midnight).", "end")
+
+
+class PrimetimeWindowUpdateSchema(PrimetimeWindowCreateSchema):
+    weekday = fields.Integer(validate=validate.Range(min=0, max=6))
+    start = HourMinute(attribute="start_time")
+    end = HourMinute(attribute="end_time")
+    active = fields.Boolean(attribute="is_active")

@@ -34,6 +34,7 @@ from api.restaurants.models import (
     DiningTable,
     ExternalId,
     OpeningHours,
+    PrimetimeWindow,
     Restaurant,
     SpecialHours,
 )
@@ -320,14 +321,15 @@ def _apply_external_ids(restaurant: Restaurant, external_ids: dict[str, str | No
 
 
 @lru_cache(maxsize=1)
-def _time_zones() -> frozenset[str]:
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows."""
     return frozenset(zoneinfo.available_timezones())
 
 
 def _check_restaurant(restaurant: Restaurant) -> None:
     """Rules that span fields, on the state about to be saved."""
     errors: dict[str, dict[str, list[str]]] = {}
-    if restaurant.timezone not in _time_zones():
+    if restaurant.timezone not in time_zones():
         errors.setdefault("settings", {})["timeZone"] = ["Not an IANA time zone (e.g. America/New_York)."]
     if restaurant.min_party_size > restaurant.max_party_size:
         errors.setdefault("reservationInfo", {})["maximumPartySize"] = ["Must be at least minimumPartySize."]
@@ -655,3 +657,115 @@ def remove_closure(*, actor: User, restaurant_id: uuid.UUID | str, service_date:
             ).rowcount
         if not deleted:
             raise NotFound(ErrorCode.CLOSURE_NOT_FOUND, "No closure on this date.")
+
+
+# ---------------------------------------------------------------- primetime windows (seed 002)
+
+# Whether a booking starting at a local weekday and wall time waits for approval. Composed into the
+# website's one-round-trip booking (api/booking/reservations.py) and run on its own by `in_primetime`.
+PRIMETIME_SQL = """
+    SELECT EXISTS (
+        SELECT 1 FROM primetime_windows AS w
+        WHERE w.restaurant_id = :restaurant_id AND w.is_active
+          AND w.weekday = :local_weekday AND w.start_time <= :local_time AND w.end_time > :local_time)
+"""
+
+
+def in_primetime(*, restaurant_id: uuid.UUID, local_start: datetime) -> bool:
+    """Whether a booking starting at `local_start` (the restaurant's wall clock) needs the restaurant's approval."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    PrimetimeWindow.restaurant_id == restaurant_id,
+                    PrimetimeWindow.is_active.is_(True),
+                    PrimetimeWindow.weekday == local_start.weekday(),
+                    PrimetimeWindow.start_time <= local_start.time().replace(tzinfo=None),
+                    PrimetimeWindow.end_time > local_start.time().replace(tzinfo=None),
+                )
+            )
+        )
+    )
+
+
+def list_primetime_windows(*, restaurant_id: uuid.UUID | str) -> list[PrimetimeWindow]:
+    """The restaurant's windows by weekday and start (public: guests may see when bookings need approval).
+
+    :raise 404: RESTAURANT_NOT_FOUND.
+    """
+    restaurant = get_restaurant(restaurant_id=restaurant_id)
+    return list(
+        db.session.scalars(
+            select(PrimetimeWindow)
+            .where(PrimetimeWindow.restaurant_id == restaurant.id)
+            .order_by(PrimetimeWindow.weekday, PrimetimeWindow.start_time, PrimetimeWindow.id)
+        )
+    )
+
+
+def get_primetime_window(*, restaurant_id: uuid.UUID | str, window_id: int) -> PrimetimeWindow:
+    """One window. :raise 404: RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND."""
+    restaurant = get_restaurant(restaurant_id=restaurant_id)
+    return _window_of(restaurant, window_id)
+
+
+def _window_of(restaurant: Restaurant, window_id: int, for_update: bool = False) -> PrimetimeWindow:
+    stmt = select(PrimetimeWindow).where(
+        PrimetimeWindow.id == window_id, PrimetimeWindow.restaurant_id == restaurant.id
+    )
+    window = db.session.scalar(stmt.with_for_update() if for_update else stmt)
+    if window is None:
+        raise NotFound(ErrorCode.PRIMETIME_WINDOW_NOT_FOUND, "This restaurant has no primetime window with this id.")
+    return window
+
+
+def create_primetime_window(*, actor: User, restaurant_id: uuid.UUID | str, data: dict[str, Any]) -> PrimetimeWindow:
+    """Add a window (staff of the restaurant, admins). Bookings already made keep their status.
+
+    :raise 404/403: RESTAURANT_NOT_FOUND, FORBIDDEN.
+    """
+    with atomic():
+        restaurant = _managed_restaurant(actor, restaurant_id)
+        window = PrimetimeWindow(
+            restaurant_id=restaurant.id,
+            weekday=data["weekday"],
+            start_time=data["start_time"],
+            end_time=data["end_time"],
+            is_active=data.get("is_active", True),
+        )
+        db.session.add(window)
+        db.session.flush()
+    return window
+
+
+def update_primetime_window(
+    *, actor: User, restaurant_id: uuid.UUID | str, window_id: int, changes: dict[str, Any]
+) -> PrimetimeWindow:
+    """Edit a window; the merged start and end are checked. Bookings already made keep their status.
+
+    :raise 404/403: RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND, FORBIDDEN. :raise 422: VALIDATION_ERROR.
+    """
+    with atomic():
+        restaurant = _managed_restaurant(actor, restaurant_id)
+        window = _window_of(restaurant, window_id, for_update=True)
+        for key in ("weekday", "start_time", "end_time", "is_active"):
+            if key in changes:
+                setattr(window, key, changes[key])
+        if window.end_time <= window.start_time:
+            raise Unprocessable(
+                ErrorCode.VALIDATION_ERROR,
+                "Some fields are invalid.",
+                details={"fields": {"end": ["end must be after start (windows end by midnight)."]}},
+            )
+        db.session.flush()
+    return window
+
+
+def delete_primetime_window(*, actor: User, restaurant_id: uuid.UUID | str, window_id: int) -> None:
+    """Remove a window. Pending bookings made under it still wait for a decision.
+
+    :raise 404/403: RESTAURANT_NOT_FOUND, PRIMETIME_WINDOW_NOT_FOUND, FORBIDDEN.
+    """
+    with atomic():
+        restaurant = _managed_restaurant(actor, restaurant_id)
+        db.session.delete(_window_of(restaurant, window_id, for_update=True))

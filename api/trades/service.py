@@ -214,6 +214,7 @@ def _swap(trade: Trade, *, actor: User, now: datetime) -> None:
         }
         reservation.starts_at, reservation.ends_at = stay.starts_at, stay.ends_at
         reservation.service_date, reservation.table_id = service_date, table.id
+        reservation.modified_at, reservation.reminder_sent_at = now, None  # remind of the new time
         lifecycle.record(
             reservation,
             action="trade",

@@ -1,7 +1,7 @@
 """Restaurants: `send_confirmation_emails` (seed 002), on by default.
 
 Revision ID: e5b2c8d4f613
-Revises: e5a7c3b19d42
+Revises: c9f6e1a85b34
 Create Date: 2026-12-02 13:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5b2c8d4f613"
-down_revision: str | None = "e5a7c3b19d42"
+down_revision: str | None = "c9f6e1a85b34"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -197,3 +197,23 @@ def live_env(**extra: str) -> dict[str, str]:
     from tests.conftest import TEST_SETTINGS
 
     return {"ENV": "test", "JWT_SECRET_KEY": TEST_SETTINGS["jwt_secret_key"], **extra}
+
+
+def book_live(
+    base_url: str, restaurant_id: str, user: tuple[str, dict[str, str]], day: date, wall: str, party: int = 2
+) -> str:
+    """Hold and pay through a running server (gunicorn) as the app does; return the reservation id."""
+    import requests
+
+    user_id, headers = user
+    hold = {"userId": user_id, "restaurantId": restaurant_id, "date": day.isoformat(), "time": wall, "partySize": party}
+    held = requests.post(f"{base_url}/api/reservations/hold", json=hold, headers=headers, timeout=60)
+    assert held.status_code == 201, held.text
+    confirm = {
+        "holdId": held.json()["hold"]["holdId"],
+        "userId": user_id,
+        "paymentMethod": {"type": "credit-card", "token": "pm_card_visa"},
+    }
+    confirmed = requests.post(f"{base_url}/api/reservations/confirm", json=confirm, headers=headers, timeout=60)
+    assert confirmed.status_code == 201, confirmed.text
+    return confirmed.json()["reservation"]["reservationId"]

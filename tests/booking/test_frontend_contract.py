@@ -12,7 +12,7 @@ HttpOnly access cookie that login and signup set.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -331,6 +331,31 @@ def test_the_booking_flow_as_the_client_makes_it(client, signed_up, restaurant, 
         f"/api/reservations/{reservation['reservationId']}?userId=current_user", headers=auth_headers(other_customer)
     )
     assert (stranger.status_code, stranger.get_json()["code"]) == (404, "RESERVATION_NOT_FOUND")
+
+    # The reservations page's "modify": PATCH with the fields the guest changed, userId "current_user".
+    path = f"/reservations/{reservation['reservationId']}"
+    granted = preflight(client, "PATCH", path)
+    assert granted.status_code == 200 and "PATCH" in granted.headers["Access-Control-Allow-Methods"]
+    later = (day + timedelta(days=1)).isoformat()
+    modify = {"userId": "current_user", "date": later, "time": "20:00", "partySize": 3, "specialRequests": "Birthday"}
+    changed = call(client, "PATCH", path, modify, token=token)
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert_reservation_shape(body)
+    assert (body["date"], body["time"], body["partySize"], body["specialRequests"]) == (later, "20:00", 3, "Birthday")
+    assert body["depositAmount"] == 75 and body["depositPaid"] is True  # the extra 25 charged on the saved card
+    assert is_epoch_ms(body["modifiedAt"]) and body["status"] == "confirmed"
+    assert body["reservationId"] == reservation["reservationId"] and body["restaurantId"] == YELP_ID
+    stranger = client.patch(
+        f"/api{path}", json={"userId": "current_user", "partySize": 2}, headers=auth_headers(other_customer)
+    )
+    assert (stranger.status_code, stranger.get_json()["code"]) == (404, "RESERVATION_NOT_FOUND")
+    empty = call(client, "PATCH", path, {"userId": "current_user"}, token=token)
+    assert (empty.status_code, empty.get_json()["code"]) == (422, "VALIDATION_ERROR")
+    [listed] = call(
+        client, "GET", "/reservations/user/current_user", query={"filter": "upcoming"}, token=token
+    ).get_json()
+    assert (listed["date"], listed["time"], listed["partySize"]) == (later, "20:00", 3)
 
     cancelled = call(
         client, "DELETE", f"/reservations/{reservation['reservationId']}", {"userId": "current_user"}, token=token

@@ -70,6 +70,8 @@ def test_accepting_swaps_times_and_tables_and_keeps_each_deposit_with_its_payer(
     old_mine, old_theirs = snapshot[after_mine.id], snapshot[after_theirs.id]
     assert (after_mine.starts_at, after_mine.table_id) == (old_theirs[0], old_theirs[2])
     assert (after_theirs.starts_at, after_theirs.table_id) == (old_mine[0], old_mine[2])
+    # Both are reminded of their new times and show when they changed.
+    assert after_mine.reminder_sent_at is None and after_mine.modified_at is not None
     # Deposits, payments, frozen policies and owners stay on their rows.
     assert (after_mine.deposit_cents, after_mine.hold_id, after_mine.refund_policy, after_mine.user_id) == old_mine[3:]
     assert (after_theirs.deposit_cents, after_theirs.hold_id, after_theirs.refund_policy) == old_theirs[3:6]

@@ -102,7 +102,7 @@ async function signedIn() {
     api("GET", "/restaurants/" + STATE.restaurantId),
     api("GET", `/restaurants/${STATE.restaurantId}/settings`).catch(() => ({})),
   ]);
-  STATE.timezone = settings.timezone || undefined;
+  STATE.timezone = settings.timeZone || undefined;
   document.getElementById("who").textContent = `${STATE.user.name || STATE.user.email} · ${restaurant.name}`;
   document.getElementById("sign-out").addEventListener("click", async () => {
     await api("POST", "/auth/logout").catch(() => null);
@@ -190,11 +190,11 @@ const PAGES = {
           el("tr", { "data-reservation": r.reservationId, "data-status": r.status },
             el("td", { text: localTime(r.startsAt) }),
             el("td", {}, el("span", { text: r.name }), el("br"), el("small", { text: r.phone || r.email })),
-            el("td", { text: String(r.partySize) }),
-            el("td", { text: (r.tables || [r.tableNumber]).join("+") }),
+            el("td", { "data-label": "Party", text: String(r.partySize) }),
+            el("td", { "data-label": "Table", text: (r.tables || [r.tableNumber]).join("+") }),
             el("td", {}, statusBadge(r.status)),
             el("td", {}, ...(r.guest?.tags || []).map((tag) => el("span", { class: "tag", text: tag })), el("span", { text: r.specialRequests })),
-            el("td", { class: "actions" }, actionButtons(r, load)),
+            el("td", {}, el("div", { class: "actions" }, actionButtons(r, load))),
           ),
         );
         document.getElementById("sheet-rows").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 7, text: "No reservations." }))]));
@@ -370,20 +370,21 @@ const PAGES = {
 function floorSvg(plan, reload) {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
-  const tables = plan.tables || [];
-  const width = Math.max(600, ...tables.map((t) => (t.x || 0) + (t.width || 60) + 20));
-  const height = Math.max(400, ...tables.map((t) => (t.y || 0) + (t.height || 60) + 20));
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "Floor plan");
-  tables.forEach((table, index) => {
-    const x = table.x ?? 20 + (index % 8) * 80;
-    const y = table.y ?? 20 + Math.floor(index / 8) * 80;
+  // Tables without a saved position are laid out in rows of eight.
+  const tables = (plan.tables || []).map((table, index) => {
     const w = table.width || 60;
     const h = table.height || 60;
+    const x = table.x ?? 20 + (index % 8) * (Math.max(w, 60) + 20);
+    const y = table.y ?? 20 + Math.floor(index / 8) * (Math.max(h, 60) + 20);
+    return { ...table, x, y, w, h };
+  });
+  const width = Math.max(600, ...tables.map((t) => t.x + t.w + 20));
+  const height = Math.max(300, ...tables.map((t) => t.y + t.h + 20));
+  tables.forEach((table) => {
+    const { x, y, w, h } = table;
     const group = document.createElementNS(ns, "g");
     group.setAttribute("class", "table state-" + table.state);
-    group.setAttribute("role", "listitem");
+    group.setAttribute("role", "img");
     group.setAttribute("data-table", table.number);
     group.setAttribute("transform", `rotate(${table.rotation || 0} ${x + w / 2} ${y + h / 2})`);
     const shape = document.createElementNS(ns, table.shape === "round" ? "ellipse" : "rect");
@@ -400,6 +401,7 @@ function floorSvg(plan, reload) {
     const title = document.createElementNS(ns, "title");
     const who = table.occupant ? ` — ${table.occupant.name}, ${table.occupant.partySize} (${table.occupant.confirmationCode})` : "";
     title.textContent = `Table ${table.number} (${table.capacity ?? table.seats ?? "?"} seats): ${table.state}${who}`;
+    group.setAttribute("aria-label", title.textContent);
     group.append(title, shape, label);
     svg.append(group);
   });
