@@ -140,6 +140,10 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(lifecycle_blp)  # history and the staff's status actions (docs/lifecycle.md)
     api.register_blueprint(newsletter_blp)
 
+    from api.booking.manage_routes import blp as manage_blp
+
+    api.register_blueprint(manage_blp)  # guest manage links: /api/manage/<token>
+
     # Catalogue and discovery; werkzeug matches /api/restaurants/discovery before /<restaurant_id>.
     from api.discovery.routes import blp as discovery_blp
     from api.discovery.routes import favorites_blp, profile_blp

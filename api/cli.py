@@ -4,6 +4,7 @@
 - `backup FILE` / `restore FILE`: pg_dump custom format; restore only into an empty database.
 - `create-admin EMAIL`: an admin account (password prompted, or from --password-env).
 - `prune-tokens`: delete expired refresh tokens.
+- `send-test-email ADDRESS`: send one email now with the SMTP settings, to check them.
 - worker commands are registered by the domains that own them (see `register_commands`).
 """
 
@@ -155,6 +156,31 @@ def restore_command(path: Path) -> None:
     click.echo(f"restored {path}")
 
 
+@click.command("send-test-email")
+@click.argument("address")
+def send_test_email_command(address: str) -> None:
+    """Send one email to ADDRESS now, straight through SMTP_* (not the outbox), to check the settings."""
+    import smtplib
+    import uuid
+
+    from api.mail import send_email
+
+    settings = current_app.config["SETTINGS"]
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    try:
+        send_email(
+            settings=settings,
+            to=address,
+            subject="Seatkeeper test email",
+            text=f"This is a test email from Seatkeeper, sent through {where}. Your SMTP settings work.",
+            html=f"<p>This is a test email from Seatkeeper, sent through {where}. Your SMTP settings work.</p>",
+            message_key=f"test:{uuid.uuid4().hex}",
+        )
+    except (OSError, smtplib.SMTPException) as err:
+        raise click.ClickException(f"could not send through {where}: {err}") from err
+    click.echo(f"test email sent to {address} through {where}")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command to the app."""
     for command in (
@@ -167,5 +193,6 @@ def register_commands(app: Flask) -> None:
         purge_idempotency_keys_command,
         backup_command,
         restore_command,
+        send_test_email_command,
     ):
         app.cli.add_command(command)

@@ -80,6 +80,8 @@ class Settings:
     ratelimit_booking_email: str = "3 per hour; 10 per day"
     ratelimit_hold: str = "10 per minute; 60 per hour"
     ratelimit_newsletter: str = "10 per minute"
+    # Guest manage links (/api/manage/<token>), per client address: tokens cannot be guessed anyway.
+    ratelimit_manage: str = "30 per minute; 300 per hour"
     # Password-reset requests per email (known or not, the same count) and per client address;
     # reset confirmations per client address.
     ratelimit_password_reset: str = "3 per 15 minutes; 10 per day"

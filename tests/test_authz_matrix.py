@@ -84,7 +84,6 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",   "/about"):                                   (public(),          None),
     ("GET",   "/gallery"):                                 (public(),          None),
     ("GET",   "/newsletter/unsubscribe"):                  (public(),          None),
-    ("GET",   "/manage/<token>"):                          (public(),          "manage_page"),
     # --- accounts: sign-up, sign-in, sessions -----------------------------------------------------
     ("POST",  "/api/auth/register"):                       (public(201),       "new_account"),
     ("POST",  "/api/auth/login"):                          (public(),          "customer_credentials"),
@@ -130,6 +129,10 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     ("GET",    "/api/reservations"):                           (staff_only(),              "website_day_list"),
     ("GET",    "/api/reservations/availability"):              (public(),                  "website_availability"),
     ("GET",    "/api/reservations/<uuid:reservation_id>"):     (owner_or_404(),            "own_reservation"),
+    # --- booking: guest manage links; the token in the path is the credential, never a login ---------
+    ("GET",    "/api/manage/<token>"):                         (public(),                  "manage_link"),
+    ("DELETE", "/api/manage/<token>"):                         (public(),                  "fresh_manage_link"),
+    ("GET",    "/manage/<token>"):                             (public(),                  "manage_page"),  # HTML
     # --- booking: history and the staff's status actions (api/booking/staff_routes.py) ------------------
     ("GET",    "/api/reservations/<uuid:reservation_id>/history"):  (owner_or_404(), "own_reservation_history"),
     ("POST",   "/api/reservations/<uuid:reservation_id>/seat"):     (staff_only(),   "seat_fresh_reservation"),
@@ -525,6 +528,33 @@ def own_reservation(ctx: Ctx, who: str) -> Req:
     return Req(path=f"/api/reservations/{reservation.id}")
 
 
+def _manage_token(ctx: Ctx) -> str:
+    """A manage link's token for a fresh reservation of ctx.customer."""
+    from api.booking import manage
+    from api.db import atomic
+
+    reservation = _app_reservation(ctx)
+    with atomic():
+        token = manage.mint_token(reservation=reservation, now=ctx.now)
+    ctx.keep()
+    return token
+
+
+@builder
+def manage_link(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/manage/{ctx.once('manage_token', lambda: _manage_token(ctx))}")
+
+
+@builder
+def fresh_manage_link(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/api/manage/{_manage_token(ctx)}")  # a fresh booking per caller: cancelling spends it
+
+
+@builder
+def manage_page(ctx: Ctx, who: str) -> Req:
+    return Req(path=f"/manage/{ctx.once('manage_token', lambda: _manage_token(ctx))}")
+
+
 def _lifecycle_reservation(ctx: Ctx, status: str) -> Any:
     """A reservation of ctx.customer at ctx.restaurant that started 30 minutes ago, in `status`."""
     from api.booking.models import ReservationStatus
@@ -618,11 +648,6 @@ def _future_day(ctx: Ctx) -> str:
     from datetime import timedelta
 
     return (ctx.now.date() + timedelta(days=30 + next(_matrix_numbers))).isoformat()
-
-
-@builder
-def manage_page(ctx: Ctx, who: str) -> Req:
-    return Req(path="/manage/not-a-real-token")  # the page renders; its script asks the API about the token
 
 
 @builder

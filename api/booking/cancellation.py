@@ -201,33 +201,46 @@ def cancel_reservation(
         reservation = _visible_reservation(
             actor=actor, reservation_id=reservation_id, guest_id=guest_id, for_update=True
         )
-        if reservation.status == ReservationStatus.CANCELLED:
-            raise Conflict(ErrorCode.ALREADY_CANCELLED, "This reservation is already cancelled.")
-        percent = refund_percent(reservation.refund_policy or [], starts_at=reservation.starts_at, now=now)
-        if not reservation.deposit_cents:
-            percent = 0
-        lifecycle.apply(
-            reservation,
-            lifecycle.Action.CANCEL,
-            actor=lifecycle.Actor.of(actor, reservation=reservation),
-            now=now,
-            reason=reason,
+        result = cancel_locked(
+            reservation, actor=lifecycle.Actor.of(actor, reservation=reservation), now=now, reason=reason
         )
-        reservation.refund_cents = refund_cents_for(reservation.deposit_cents, percent)
-        result = Cancelled(
-            reservation_id=reservation.id,
-            refund_percent=percent,
-            refund_cents=reservation.refund_cents,
-            message=_message(percent, reservation.refund_policy or [], reservation.deposit_cents),
-        )
+    settle_refund_after_cancel(reservation_id=result.reservation_id, now=now)
+    return result
+
+
+def cancel_locked(reservation: Reservation, *, actor: lifecycle.Actor, now: datetime, reason: str = "") -> Cancelled:
+    """Cancel a reservation the caller locked (`FOR UPDATE`, inside its transaction) and owe its refund.
+
+    The refund follows the reservation's frozen policy; the money moves after the caller commits
+    (`settle_refund_after_cancel`). Used by the signed-in cancel and the guest's manage link.
+
+    :raise 409 ALREADY_CANCELLED:
+    :raise 409 INVALID_TRANSITION: the reservation is seated, completed, rejected or a no-show.
+    """
+    if reservation.status == ReservationStatus.CANCELLED:
+        raise Conflict(ErrorCode.ALREADY_CANCELLED, "This reservation is already cancelled.")
+    percent = refund_percent(reservation.refund_policy or [], starts_at=reservation.starts_at, now=now)
+    if not reservation.deposit_cents:
+        percent = 0
+    lifecycle.apply(reservation, lifecycle.Action.CANCEL, actor=actor, now=now, reason=reason)
+    reservation.refund_cents = refund_cents_for(reservation.deposit_cents, percent)
+    return Cancelled(
+        reservation_id=reservation.id,
+        refund_percent=percent,
+        refund_cents=reservation.refund_cents,
+        message=_message(percent, reservation.refund_policy or [], reservation.deposit_cents),
+    )
+
+
+def settle_refund_after_cancel(*, reservation_id: uuid.UUID, now: datetime) -> None:
+    """After the cancellation committed: refund now if the gateway answers, else leave it to the reconciler."""
     try:
-        settle_refund(reservation_id=result.reservation_id, now=now)
+        settle_refund(reservation_id=reservation_id, now=now)
     except AppError as err:
         # The cancellation stands and the refund is owed; the reconciler retries it.
         logger.warning(
             "refund deferred to the reconciler", extra={"reservation_id": str(reservation_id), "code": err.code}
         )
-    return result
 
 
 def _message(percent: int, policy: Iterable[Mapping[str, Any]], deposit_cents: int) -> str:

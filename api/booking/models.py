@@ -363,3 +363,21 @@ OCCUPANCY_EXCLUSION_CONSTRAINT = "xcl_table_occupancies_no_overlap"
 HOLD_USER_UNIQUE_CONSTRAINT = "uq_holds_user_id"
 RESERVATION_HOLD_UNIQUE_CONSTRAINT = "uq_reservations_hold_id"
 CONFIRMATION_CODE_UNIQUE_CONSTRAINT = "uq_reservations_confirmation_code"
+
+
+class ManageToken(Base):
+    """A guest's manage link (`/manage/<token>`): only the SHA-256 of its secret is kept.
+
+    Minted when an email carrying the link is rendered (api/booking/notifications.py), so a
+    reservation may have several, all valid until its visit is over (api/booking/manage.py).
+    """
+
+    __tablename__ = "manage_tokens"
+    __table_args__ = (Index("ix_manage_tokens_reservation_id", "reservation_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    reservation: Mapped[Reservation] = relationship()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -101,6 +102,8 @@ class Restaurant(Base):
     # [{"minHoursBefore": 24, "percent": 100}, ...], checked from the largest threshold down.
     refund_policy: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=lambda: list(DEFAULT_REFUND_POLICY))
     accepts_reservations: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Seed 002: the guest's "requested"/"confirmed" email when they book (docs/notifications.md).
+    send_confirmation_emails: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     description: Mapped[str] = mapped_column(Text, default="")
     cuisines: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     price_range: Mapped[int] = mapped_column(SmallInteger, default=2)

@@ -212,6 +212,9 @@ class SettingsSchema(InputSchema):
     currency = fields.String(validate=validate.Regexp(r"^[a-z]{3}$"))
     phone = fields.String(validate=validate.Length(max=40))
     email = fields.String(validate=validate.Length(max=254))
+    send_confirmation_emails = fields.Boolean(
+        metadata={"description": "Email guests when they book (requested/confirmed); docs/notifications.md"}
+    )
 
 
 class RestaurantAdminSchema(RestaurantSchema):

@@ -75,6 +75,7 @@ EDITABLE_COLUMNS = frozenset(
         "currency",
         "phone",
         "email",
+        "send_confirmation_emails",
     }
 )
 

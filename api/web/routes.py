@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, make_response, render_template, request
 
 from api.restaurants import service as restaurants_service
 from api.restaurants.models import Restaurant
@@ -76,11 +76,12 @@ def unsubscribe() -> str:
 
 
 @blp.get("/manage/<token>")
-def manage(token: str) -> str:
+def manage(token: str) -> Response:
     """The confirmation email's link: show, change or cancel the booking (manage.js, via /api/manage/<token>)."""
-    # Built against the manage API's contract; its browser test is added when that API lands
-    # (tests/e2e/test_website.py). A bad token renders the page, whose script shows the API's 404/410.
-    return _page("manage.html", token=token[:200])
+    # A bad token renders the page, whose script shows the API's 404/410 (tests/e2e/test_manage_page.py).
+    response = make_response(_page("manage.html", token=token[:200]))
+    response.headers["Cache-Control"] = "no-store"  # the URL holds the guest's secret
+    return response
 
 
 @blp.get("/reset-password")
