@@ -132,6 +132,7 @@ MATRIX: dict[tuple[str, str], tuple[Access, str | None]] = {
     # --- booking: guest manage links; the token in the path is the credential, never a login ---------
     ("GET",    "/api/manage/<token>"):                         (public(),                  "manage_link"),
     ("DELETE", "/api/manage/<token>"):                         (public(),                  "fresh_manage_link"),
+    ("PATCH",  "/api/manage/<token>"):                         (public(),                  "manage_link_change"),
     ("GET",    "/manage/<token>"):                             (public(),                  "manage_page"),  # HTML
     # --- booking: history and the staff's status actions (api/booking/staff_routes.py) ------------------
     ("GET",    "/api/reservations/<uuid:reservation_id>/history"):  (owner_or_404(), "own_reservation_history"),
@@ -548,6 +549,12 @@ def manage_link(ctx: Ctx, who: str) -> Req:
 @builder
 def fresh_manage_link(ctx: Ctx, who: str) -> Req:
     return Req(path=f"/api/manage/{_manage_token(ctx)}")  # a fresh booking per caller: cancelling spends it
+
+
+@builder
+def manage_link_change(ctx: Ctx, who: str) -> Req:
+    # A fresh booking per caller: each moves its own to 21:00 (the token, not the caller, is the guest).
+    return Req(path=f"/api/manage/{_manage_token(ctx)}", json={"time": "21:00"})
 
 
 @builder

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
-from api.booking import cancellation, lifecycle
+from api.booking import cancellation, changes, lifecycle
 from api.booking.models import ACTIVE_STATUSES, OCCUPYING_STATUSES, ManageToken, Reservation
 from api.db import atomic
 from api.errors import ErrorCode, Gone, NotFound
@@ -159,6 +159,26 @@ def cancel_reservation(*, token: str, now: datetime) -> cancellation.Cancelled:
         )
     cancellation.settle_refund_after_cancel(reservation_id=result.reservation_id, now=now)
     return result
+
+
+def change_reservation(*, token: str, requested: changes.ReservationChange, now: datetime) -> ManagedReservation:
+    """Change the booking a manage link opens, by the same rules as a signed-in guest's change.
+
+    :raise 404 MANAGE_LINK_NOT_FOUND: :raise 410 MANAGE_LINK_EXPIRED:
+    :raise: everything `changes.change_reservation` raises (TOO_LATE_TO_CHANGE, FULLY_BOOKED, ...).
+    """
+    with atomic():
+        reservation_id = _reservation_for(token, now=now, for_update=False).id
+
+    def still_live(reservation: Reservation) -> None:
+        # Re-checked on the locked row: a cancellation that committed meanwhile ends the link.
+        if not link_is_live(reservation, now=now):
+            raise Gone(ErrorCode.MANAGE_LINK_EXPIRED, "This link has expired.", details={"status": reservation.status})
+
+    changes.change_reservation(
+        reservation_id=reservation_id, actor=lifecycle.MANAGE_LINK, requested=requested, now=now, guard=still_live
+    )
+    return view_reservation(token=token, now=now)
 
 
 def prune_stale_tokens(now: datetime) -> int:

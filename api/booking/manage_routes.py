@@ -13,8 +13,8 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.booking import manage
-from api.booking.manage_schemas import ManageCancelResultSchema, ManagedReservationSchema
+from api.booking import changes, manage
+from api.booking.manage_schemas import ManageCancelResultSchema, ManageChangeSchema, ManagedReservationSchema
 from api.extensions import limiter
 from api.ratelimit import RATE_LIMITED, setting
 from api.schemas import ErrorSchema
@@ -54,6 +54,27 @@ class ManagedReservation(MethodView):
     def get(self, token: str) -> Any:
         """Show the booking a manage link opens."""
         return manage.view_reservation(token=token, now=_now())
+
+    @_manage_limit
+    @blp.arguments(ManageChangeSchema)
+    @blp.response(200, ManagedReservationSchema)
+    @blp.alt_response(
+        402, schema=ErrorSchema, description="PAYMENT_DECLINED, PAYMENT_METHOD_REQUIRED (a larger deposit)"
+    )
+    @blp.alt_response(404, **_NOT_FOUND)
+    @blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="FULLY_BOOKED, RACE_LOST, DUPLICATE_BOOKING, TOO_LATE_TO_CHANGE, INVALID_TRANSITION: "
+        "nothing changed",
+    )
+    @blp.alt_response(410, **_GONE)
+    @blp.alt_response(422, schema=ErrorSchema, description="BAD_TIME, BAD_GUESTS or VALIDATION_ERROR")
+    @blp.alt_response(429, **RATE_LIMITED)
+    @blp.alt_response(503, schema=ErrorSchema, description="LOCK_TIMEOUT, PAYMENT_GATEWAY_ERROR (retrying is safe)")
+    def patch(self, body: dict[str, Any], token: str) -> Any:
+        """Change the date, time, party size or requests of the booking a manage link opens (the guest's rules)."""
+        return manage.change_reservation(token=token, requested=changes.ReservationChange(**body), now=_now())
 
     @_manage_limit
     @blp.response(200, ManageCancelResultSchema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from api.booking.app_schemas import Dollars
+from api.booking.app_schemas import AppChangeSchema, Dollars
 from api.booking.models import ReservationStatus
 from api.schemas import CamelCaseSchema
 
@@ -33,3 +33,10 @@ class ManageCancelResultSchema(CamelCaseSchema):
     message = fields.String()
     refund_amount = Dollars(attribute="refund_cents", metadata={"description": "Dollars"})
     refund_percentage = fields.Integer(attribute="refund_percent")
+
+
+class ManageChangeSchema(AppChangeSchema):
+    """`PATCH /api/manage/<token>`: `{date?, time?, partySize?, specialRequests?}` (the token is the guest)."""
+
+    class Meta(AppChangeSchema.Meta):
+        exclude = ("user_id",)

@@ -254,3 +254,40 @@ def test_tokens_of_long_past_stays_are_pruned(client, cafe):
     assert client.get(f"/api/manage/{later_token}").status_code == 200
     assert manage.prune_stale_tokens(later.ends_at + manage.KEEP_STALE_TOKENS + minute) == 1
     assert db.session.scalar(select(func.count()).select_from(ManageToken)) == 0
+
+
+def test_a_change_through_the_link_moves_the_booking_and_is_audited_as_the_link(client, cafe):
+    reservation, token = _book(cafe)
+
+    answer = client.patch(f"/api/manage/{token}", json={"time": "20:30", "specialRequests": "Window, please"})
+
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["time"], answer.json["specialRequests"]) == ("20:30", "Window, please")
+    moved = _reload(reservation)
+    assert moved.starts_at == local(upcoming_service_day(14), 20, 30)
+    claims = db.session.scalars(select(TableOccupancy).where(TableOccupancy.reservation_id == moved.id)).all()
+    assert [(c.starts_at, c.ends_at) for c in claims] == [(moved.starts_at, moved.ends_at)]
+    [event] = db.session.scalars(
+        select(ReservationEvent).where(ReservationEvent.reservation_id == moved.id, ReservationEvent.action == "change")
+    ).all()
+    assert (event.actor_role, event.actor_id) == ("link", None)
+    assert client.get(f"/api/manage/{token}").json["time"] == "20:30"  # the same link keeps working
+
+
+def test_a_change_through_a_stale_or_guessed_link_changes_nothing(client, cafe):
+    reservation, token = _book(cafe)
+    starts_at = reservation.starts_at
+    guessed = client.patch(f"/api/manage/{secrets.token_urlsafe(32)}", json={"time": "20:30"})
+    assert (guessed.status_code, guessed.json["code"]) == (404, "MANAGE_LINK_NOT_FOUND")
+    _move(reservation, lifecycle.Action.CANCEL, now=_now())
+    stale = client.patch(f"/api/manage/{token}", json={"time": "20:30"})
+    assert (stale.status_code, stale.json["code"]) == (410, "MANAGE_LINK_EXPIRED")
+    assert _reload(reservation).starts_at == starts_at
+
+
+def test_a_change_through_the_link_follows_the_guests_rules(client, cafe):
+    _reservation, token = _book(cafe)
+    empty = client.patch(f"/api/manage/{token}", json={})
+    assert (empty.status_code, empty.json["code"]) == (422, "VALIDATION_ERROR")
+    closed = client.patch(f"/api/manage/{token}", json={"time": "03:00"})
+    assert closed.status_code == 422 and closed.json["code"] == "BAD_TIME"

@@ -1,10 +1,11 @@
-"""The guest's manage page (`/manage/<token>`) in real headless Chromium against gunicorn."""
+"""The guest's manage page (`/manage/<token>`) in real headless Chromium against gunicorn: view, move, cancel."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -68,6 +69,23 @@ def test_a_guest_views_and_cancels_through_the_page_under_its_csp(managed, page)
     assert "expired" in page.inner_text("#manage-problem")  # the API's 410, in its words
     assert page.is_hidden("#booking-summary")
     assert violations == []
+
+
+def test_a_guest_moves_the_booking_through_the_page(managed, page):
+    server, app, reservation, token = managed
+
+    page.goto(server.url(f"/manage/{token}"))
+    page.wait_for_selector("#change-form:not([hidden])")
+    page.check("#time-options input[value='20:30']")
+    page.click("#save-change")
+    page.wait_for_selector("#manage-status:has-text('changed')")
+    assert page.inner_text("#current-time") == "20:30"
+
+    with app.app_context():
+        moved = db.session.get(Reservation, reservation.id)
+        local_start = moved.starts_at.astimezone(ZoneInfo(moved.restaurant.timezone))
+        assert (local_start.time(), moved.status) == (time(20, 30), ReservationStatus.CONFIRMED)
+        db.engine.dispose()
 
 
 def test_a_wrong_link_shows_no_booking(managed, page):
