@@ -259,14 +259,14 @@ def users_summary() -> accounts_service.UsersSummary:
 
 @users_blp.route("/me", methods=["PATCH"])
 @auth_required()
-@users_blp.arguments(ProfileUpdateSchema)
+@users_blp.arguments(ProfileUpdateSchema, required=False)  # no body: nothing to change
 @users_blp.response(200, UserSchema)
 @users_blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @users_blp.alt_response(403, schema=ErrorSchema, description="ORIGIN_NOT_ALLOWED")
 @users_blp.alt_response(422, schema=ErrorSchema, description="VALIDATION_ERROR")
-def update_me(changes: dict[str, Any]) -> User:
+def update_me(changes: dict[str, Any] | None) -> User:
     """Change your own name and phone."""
-    return accounts_service.update_own_profile(user=current_account(), now=_now(), **changes)
+    return accounts_service.update_own_profile(user=current_account(), now=_now(), **(changes or {}))
 
 
 @users_blp.route("/me/password", methods=["POST"])

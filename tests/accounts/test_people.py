@@ -150,6 +150,8 @@ def test_users_edit_their_own_name_and_phone_only(client, auth_headers, customer
         assert (response.status_code, response.get_json()["code"]) == (422, "VALIDATION_ERROR"), escalation
     assert client.get("/api/auth/me", headers=auth_headers(customer)).get_json()["role"] == "customer"
     assert client.patch("/api/users/me", json={"name": "Anon"}).status_code == 401
+    unchanged = client.patch("/api/users/me", headers=auth_headers(customer))  # no body: nothing to change
+    assert unchanged.status_code == 200 and unchanged.get_json()["name"] == "Ada Lovelace"
 
 
 def test_changing_the_password_ends_every_other_session_but_this_one(client, customer):
