@@ -52,7 +52,7 @@ class CalendarReservationSchema(CamelCaseSchema):
     name = fields.String()
 
 
-class PrimetimeWindowSchema(CamelCaseSchema):
+class CalendarPrimetimeSchema(CamelCaseSchema):
     open_time = fields.String()
     close_time = fields.String()
 
@@ -61,7 +61,7 @@ class CalendarDaySchema(CamelCaseSchema):
     date = fields.Date()
     closed = fields.Boolean(attribute="is_closed", metadata={"description": "No service period that day"})
     hours = fields.List(fields.Nested(PeriodOutSchema))
-    primetime = fields.List(fields.Nested(PrimetimeWindowSchema))
+    primetime = fields.List(fields.Nested(CalendarPrimetimeSchema))
     slots = fields.List(fields.Nested(CalendarSlotSchema))
     reservations = fields.List(fields.Nested(CalendarReservationSchema))
 
